@@ -1,0 +1,484 @@
+//! Compiled SLI plans and the per-event work: select, weigh, segment, add.
+//!
+//! A [`Pipeline`] is compiled once from the plans and shared (`Arc`) by every
+//! request. Identical filter texts are compiled once and evaluated at most
+//! once per event, so twenty SLIs over one route test the route once. Segment
+//! values are capped per (SLI, dimension): the registry of admitted values is
+//! the only shared mutable state, behind a mutex that the hot path touches
+//! only the first time a batch meets a value (batches cache the decision).
+//!
+//! Nothing here reads a clock: `now` and the retention horizon come in
+//! [`Limits`] and arguments.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use slo::Bucket;
+
+use crate::batch::{Batch, BoundCaches, NO_ID, SeriesStore};
+use crate::error::{FilterRole, PlanError};
+use crate::event::Event;
+use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri, UNRESOLVED};
+use crate::ndjson::{self, TimeBounds};
+use crate::plan::{Field, PlanKind, SliPlan};
+
+/// Value of a segment whose attribute is missing from the event.
+pub const NONE_VALUE: &str = "none";
+/// Value that absorbs new segment values once a dimension is at its cap.
+pub const OTHER_VALUE: &str = "other";
+
+/// Validation limits for one ingest call.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longer lines are rejected without being parsed.
+    pub max_line_bytes: usize,
+    /// Events before this instant are past retention and rejected.
+    pub oldest_allowed: jiff::Timestamp,
+    /// Events more than this many seconds after `now` are rejected.
+    pub max_future_secs: i64,
+    /// At most this many line errors are listed (all are counted).
+    pub max_listed_errors: usize,
+}
+
+impl Limits {
+    /// The defaults (1 MiB lines, 5 minutes of clock skew, 100 listed
+    /// errors) with the given retention horizon.
+    pub fn with_oldest_allowed(oldest_allowed: jiff::Timestamp) -> Self {
+        Limits { max_line_bytes: 1 << 20, oldest_allowed, max_future_secs: 300, max_listed_errors: 100 }
+    }
+}
+
+/// One rejected line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number in the body (blank lines count).
+    pub line: u64,
+    pub message: String,
+}
+
+/// What one ingest call did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IngestReport {
+    /// Lines decoded into events (whether or not an SLI selected them).
+    pub accepted: u64,
+    /// Lines rejected; blank lines are neither accepted nor rejected.
+    pub rejected: u64,
+    /// The first `max_listed_errors` rejections.
+    pub errors: Vec<LineError>,
+    /// (sli, dimension) pairs that folded a value into `other` during this
+    /// call.
+    pub folded_segments: Vec<(String, String)>,
+    /// Accepted events, unweighted.
+    pub raw_events: u64,
+    /// Accepted events weighted by their sample rate.
+    pub weighted_events: f64,
+}
+
+/// Compiled plans, ready to ingest; `Send + Sync`, shared as `Arc`.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// Distinguishes pipelines so a batch knows when its caches are stale.
+    id: u64,
+    /// Size of the attribute key table shared by filters, segments, fields.
+    n_keys: usize,
+    /// Distinct filters; SLIs refer to them by index.
+    filters: Vec<Filter>,
+    slis: Vec<CompiledSli>,
+    /// Every (SLI, dimension) pair, flattened; SLIs own a contiguous range.
+    dims: Vec<Dimension>,
+    /// Distinct attribute keys used as segment dimensions.
+    seg_keys: Vec<(KeyId, Box<str>)>,
+}
+
+#[derive(Debug)]
+struct CompiledSli {
+    name: Arc<str>,
+    kind: CompiledKind,
+    dims: std::ops::Range<usize>,
+    cap: usize,
+}
+
+#[derive(Debug)]
+enum CompiledKind {
+    /// `good` is the good filter's index, or the bad filter's when `inverted`.
+    Ratio { total: usize, good: usize, inverted: bool },
+    Threshold { filter: usize, field: FieldSource },
+}
+
+#[derive(Debug)]
+enum FieldSource {
+    DurationMs,
+    Attribute { key: KeyId, name: Box<str> },
+}
+
+#[derive(Debug)]
+struct Dimension {
+    name: Arc<str>,
+    /// Index into `Pipeline::seg_keys`.
+    seg_key: usize,
+    /// Values admitted so far (seeded from the store at startup).
+    admitted: Mutex<HashSet<Box<str>>>,
+}
+
+/// What a selected event contributes to its SLI's buckets.
+#[derive(Clone, Copy)]
+enum Contribution {
+    Event { good: bool },
+    Value(f64),
+}
+
+impl Contribution {
+    #[inline]
+    fn apply(self, bucket: &mut Bucket, weight: f64) {
+        match self {
+            Contribution::Event { good } => bucket.add_event(good, weight),
+            Contribution::Value(v) => bucket.add_value(v, weight),
+        }
+    }
+}
+
+static NEXT_PIPELINE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Pipeline {
+    /// Compiles `plans`; every problem is reported, not just the first.
+    pub fn compile(plans: &[SliPlan]) -> Result<Pipeline, Vec<PlanError>> {
+        let mut errors = Vec::new();
+        let mut keys = KeyTable::default();
+        let mut filters: Vec<Filter> = Vec::new();
+        let mut slis = Vec::with_capacity(plans.len());
+        let mut dims = Vec::new();
+        let mut seg_keys: Vec<(KeyId, Box<str>)> = Vec::new();
+        let mut seen = HashSet::new();
+
+        for plan in plans {
+            let sli = plan.name.as_str();
+            if !seen.insert(sli) {
+                errors.push(PlanError::DuplicateSli { sli: sli.to_owned() });
+                continue;
+            }
+            let mut filter = |src: &str, role: FilterRole| -> Option<usize> {
+                if let Some(i) = filters.iter().position(|f| f.source() == src) {
+                    return Some(i);
+                }
+                match Filter::compile_in(src, &mut keys) {
+                    Ok(f) => {
+                        filters.push(f);
+                        Some(filters.len() - 1)
+                    }
+                    Err(error) => {
+                        errors.push(PlanError::Filter { sli: sli.to_owned(), role, error });
+                        None
+                    }
+                }
+            };
+            let kind = match &plan.kind {
+                PlanKind::Ratio { total, good, bad } => {
+                    let total = filter(total, FilterRole::Total);
+                    let chosen = match (good, bad) {
+                        (Some(g), None) => filter(g, FilterRole::Good).map(|i| (i, false)),
+                        (None, Some(b)) => filter(b, FilterRole::Bad).map(|i| (i, true)),
+                        (g, _) => {
+                            let found = if g.is_some() { "both" } else { "neither" };
+                            errors.push(PlanError::GoodOrBad { sli: sli.to_owned(), found });
+                            None
+                        }
+                    };
+                    match (total, chosen) {
+                        (Some(total), Some((good, inverted))) => Some(CompiledKind::Ratio { total, good, inverted }),
+                        _ => None,
+                    }
+                }
+                PlanKind::Threshold { filter: src, field } => {
+                    let f = filter(src, FilterRole::Threshold);
+                    let field = match field {
+                        Field::DurationMs => Some(FieldSource::DurationMs),
+                        Field::Attribute(k) if k.is_empty() => {
+                            errors.push(PlanError::EmptyField { sli: sli.to_owned() });
+                            None
+                        }
+                        Field::Attribute(k) => Some(FieldSource::Attribute { key: keys.intern(k), name: k.as_str().into() }),
+                    };
+                    match (f, field) {
+                        (Some(filter), Some(field)) => Some(CompiledKind::Threshold { filter, field }),
+                        _ => None,
+                    }
+                }
+            };
+            let first_dim = dims.len();
+            let mut seen_dims = HashSet::new();
+            for dim in &plan.segments {
+                if dim.is_empty() {
+                    errors.push(PlanError::EmptySegment { sli: sli.to_owned() });
+                    continue;
+                }
+                if !seen_dims.insert(dim.as_str()) {
+                    errors.push(PlanError::DuplicateSegment { sli: sli.to_owned(), dimension: dim.clone() });
+                    continue;
+                }
+                let key = keys.intern(dim);
+                let seg_key = match seg_keys.iter().position(|(k, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        seg_keys.push((key, dim.as_str().into()));
+                        seg_keys.len() - 1
+                    }
+                };
+                dims.push(Dimension { name: dim.as_str().into(), seg_key, admitted: Mutex::new(HashSet::new()) });
+            }
+            if let Some(kind) = kind {
+                slis.push(CompiledSli {
+                    name: sli.into(),
+                    kind,
+                    dims: first_dim..dims.len(),
+                    cap: plan.max_segment_values,
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Pipeline {
+            id: NEXT_PIPELINE_ID.fetch_add(1, Ordering::Relaxed),
+            n_keys: keys.len(),
+            filters,
+            slis,
+            dims,
+            seg_keys,
+        })
+    }
+
+    /// Admits segment values the store already holds, so the cap counts them
+    /// across restarts. Call before ingesting: batches cache fold decisions.
+    /// Unknown SLIs or dimensions and the `other` value are ignored; values
+    /// beyond the cap are not admitted.
+    pub fn seed_segments(&self, existing: impl IntoIterator<Item = (String, String, String)>) {
+        let by_name: HashMap<&str, &CompiledSli> = self.slis.iter().map(|s| (&*s.name, s)).collect();
+        for (sli, dimension, value) in existing {
+            let Some(s) = by_name.get(sli.as_str()) else { continue };
+            if value == OTHER_VALUE {
+                continue;
+            }
+            let Some(dim) = self.dims[s.dims.clone()].iter().find(|d| *d.name == *dimension) else { continue };
+            let mut admitted = dim.admitted.lock().unwrap_or_else(|p| p.into_inner());
+            if admitted.len() < s.cap {
+                admitted.insert(value.into_boxed_str());
+            }
+        }
+    }
+
+    /// Decodes an NDJSON body and adds its events to `out`. Bad lines are
+    /// reported and skipped; good ones are never lost because of them.
+    pub fn ingest_ndjson(&self, body: &[u8], limits: &Limits, now: jiff::Timestamp, out: &mut Batch) -> IngestReport {
+        let mut report = IngestReport::default();
+        let bounds = TimeBounds {
+            oldest_ms: limits.oldest_allowed.as_millisecond(),
+            now_ms: now.as_millisecond(),
+            max_future_secs: limits.max_future_secs,
+        };
+        self.bind(out);
+        let mut folded = vec![false; self.dims.len()];
+        let mut attrs: ndjson::Attributes<'_> = Vec::new();
+        let mut view_storage: Vec<(&str, &str)> = Vec::new();
+        for (number, line) in ndjson::lines(body) {
+            if ndjson::is_blank(line) {
+                continue;
+            }
+            let decoded = if line.len() > limits.max_line_bytes {
+                Err(crate::error::LineRejection::TooLong { len: line.len(), max: limits.max_line_bytes })
+            } else {
+                attrs.clear();
+                ndjson::decode_line(line, &mut attrs, &bounds)
+            };
+            match decoded {
+                Ok(d) => {
+                    let mut view = reuse(std::mem::take(&mut view_storage));
+                    view.extend(attrs.iter().map(|(k, v)| (&**k, &**v)));
+                    let ev = Event {
+                        timestamp_ms: d.timestamp_ms,
+                        name: &d.name,
+                        duration_ms: d.duration_ms,
+                        status_error: d.status_error,
+                        sample_rate: d.sample_rate,
+                        attributes: &view,
+                    };
+                    self.add(&ev, out, &mut folded);
+                    report.accepted += 1;
+                    report.raw_events += 1;
+                    report.weighted_events += d.sample_rate;
+                    view_storage = reuse(view);
+                }
+                Err(rejection) => {
+                    report.rejected += 1;
+                    if report.errors.len() < limits.max_listed_errors {
+                        report.errors.push(LineError { line: number, message: rejection.to_string() });
+                    }
+                }
+            }
+        }
+        report.folded_segments = self
+            .slis
+            .iter()
+            .flat_map(|s| s.dims.clone().map(move |d| (s, d)))
+            .filter(|(_, d)| folded[*d])
+            .map(|(s, d)| (s.name.to_string(), self.dims[d].name.to_string()))
+            .collect();
+        report
+    }
+
+    /// Adds one already-validated event (for decoders other than NDJSON).
+    /// The caller guarantees `sample_rate > 0`; non-finite field values are
+    /// skipped.
+    pub fn ingest_event(&self, ev: &Event<'_>, out: &mut Batch) {
+        self.bind(out);
+        let mut folded = [false; 0];
+        self.add(ev, out, &mut folded);
+    }
+
+    /// Points the batch's caches at this pipeline.
+    fn bind(&self, out: &mut Batch) {
+        if out.bound.pipeline_id != self.id {
+            out.bound.bind(self.id, self.n_keys, self.filters.len(), self.seg_keys.len(), self.slis.len(), self.dims.len());
+        }
+    }
+
+    /// The hot path: every SLI's filters on one event, and its buckets.
+    /// `folded` is per dimension, or empty when the caller does not track it.
+    fn add(&self, ev: &Event<'_>, out: &mut Batch, folded: &mut [bool]) {
+        let BoundCaches { slots, memo, seg_values, seg_current, whole_series, dim_series, other_series, .. } = &mut out.bound;
+        let store = &mut out.store;
+        for slot in slots.iter() {
+            slot.set(UNRESOLVED);
+        }
+        memo.fill(2);
+        seg_current.fill(NO_ID);
+        let scope = Scope::new(ev, &slots[..]);
+        let minute = ev.timestamp_ms.div_euclid(60_000);
+        let weight = ev.sample_rate;
+
+        for (i, sli) in self.slis.iter().enumerate() {
+            let contribution = match &sli.kind {
+                CompiledKind::Ratio { total, good, inverted } => {
+                    if !self.test(*total, &scope, memo) {
+                        continue;
+                    }
+                    Contribution::Event { good: self.test(*good, &scope, memo) != *inverted }
+                }
+                CompiledKind::Threshold { filter, field } => {
+                    if !self.test(*filter, &scope, memo) {
+                        continue;
+                    }
+                    let value = match field {
+                        FieldSource::DurationMs => ev.duration_ms,
+                        FieldSource::Attribute { key, name } => {
+                            scope.attribute(*key, name).and_then(|v| v.trim().parse::<f64>().ok())
+                        }
+                    };
+                    match value {
+                        // Infinities would make the sketch allocate without bound.
+                        Some(v) if v.is_finite() => Contribution::Value(v),
+                        _ => continue,
+                    }
+                }
+            };
+
+            let mut whole = whole_series[i];
+            if whole == NO_ID {
+                whole = store.add_series(&sli.name, &EMPTY, "");
+                whole_series[i] = whole;
+            }
+            contribution.apply(store.bucket(whole, minute), weight);
+
+            for d in sli.dims.clone() {
+                let dim = &self.dims[d];
+                let sk = dim.seg_key;
+                let (key, key_name) = &self.seg_keys[sk];
+                let mut value_id = seg_current[sk];
+                if value_id == NO_ID {
+                    let value = scope.attribute(*key, key_name).unwrap_or(NONE_VALUE);
+                    let values = &mut seg_values[sk];
+                    let next = values.len() as u32;
+                    value_id = match values.get(value) {
+                        Some(id) => *id,
+                        None => {
+                            values.insert(value.into(), next);
+                            next
+                        }
+                    };
+                    seg_current[sk] = value_id;
+                }
+                let per_value = &mut dim_series[d];
+                let mut series = per_value.get(value_id as usize).copied().unwrap_or(NO_ID);
+                if series == NO_ID {
+                    let value = scope.attribute(*key, key_name).unwrap_or(NONE_VALUE);
+                    series = self.admit(sli, dim, value, store, &mut other_series[d]);
+                    if per_value.len() <= value_id as usize {
+                        per_value.resize(value_id as usize + 1, NO_ID);
+                    }
+                    per_value[value_id as usize] = series;
+                }
+                if series == other_series[d]
+                    && let Some(flag) = folded.get_mut(d)
+                {
+                    *flag = true;
+                }
+                contribution.apply(store.bucket(series, minute), weight);
+            }
+        }
+    }
+
+    /// The series for `value` of `dim`: its own when admitted (admitting it
+    /// if the cap allows), otherwise the dimension's `other` series.
+    fn admit(&self, sli: &CompiledSli, dim: &Dimension, value: &str, store: &mut SeriesStore, other: &mut u32) -> u32 {
+        let own = {
+            let mut admitted = dim.admitted.lock().unwrap_or_else(|p| p.into_inner());
+            if admitted.contains(value) {
+                true
+            } else if admitted.len() < sli.cap {
+                admitted.insert(value.into());
+                true
+            } else {
+                false
+            }
+        };
+        if own {
+            return store.add_series(&sli.name, &dim.name, value);
+        }
+        if *other == NO_ID {
+            *other = store.add_series(&sli.name, &dim.name, OTHER_VALUE);
+        }
+        *other
+    }
+
+    /// Memoised filter result for the current event.
+    #[inline]
+    fn test(&self, filter: usize, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
+        match memo[filter] {
+            0 => false,
+            1 => true,
+            _ => {
+                let hit = self.filters[filter].eval(scope) == Tri::True;
+                memo[filter] = u8::from(hit);
+                hit
+            }
+        }
+    }
+
+    /// Names of the compiled SLIs, in plan order.
+    pub fn sli_names(&self) -> impl Iterator<Item = &str> {
+        self.slis.iter().map(|s| &*s.name)
+    }
+}
+
+static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+
+/// Reuses a vector's allocation for borrows of a different lifetime: the
+/// attribute view is rebuilt per line but must not be reallocated per line.
+/// The in-place `collect` keeps the buffer since the element layout is equal.
+fn reuse<'x, 'y>(mut v: Vec<(&'x str, &'x str)>) -> Vec<(&'y str, &'y str)> {
+    v.clear();
+    v.into_iter().map(|_| ("", "")).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,38 @@
+//! What the server asks the pipeline to compute: one plan per SLI, built
+//! from the spec's `lodestar` metric sources.
+//!
+//! Plans are plain data with filters as source text; `Pipeline::compile`
+//! validates them. This module must not depend on the spec crate: the server
+//! translates OpenSLO into plans, so ingest stays usable without YAML.
+
+/// One SLI to compute from events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SliPlan {
+    /// The SLI's name; series keys carry it.
+    pub name: String,
+    /// Ratio or threshold, with the filters that select events.
+    pub kind: PlanKind,
+    /// Attribute keys to segment by (e.g. `region`); each is a dimension.
+    pub segments: Vec<String>,
+    /// Distinct values kept per dimension before new ones fold into `other`.
+    pub max_segment_values: usize,
+}
+
+/// How matching events become bucket data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanKind {
+    /// Good (or bad) events among those matching `total`; exactly one of
+    /// `good` / `bad` is set. All three are CEL filters.
+    Ratio { total: String, good: Option<String>, bad: Option<String> },
+    /// Events matching `filter` contribute `field` to a distribution.
+    Threshold { filter: String, field: Field },
+}
+
+/// The numeric field a threshold SLI reads from each event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    DurationMs,
+    /// A numeric attribute value (attribute values are text; non-numeric
+    /// values are skipped like a missing field).
+    Attribute(String),
+}

@@ -1,0 +1,270 @@
+//! `lodestar serve` and `lodestar demo`: open the store, load the specs,
+//! bind, install signal handlers (SIGHUP reloads, SIGINT/SIGTERM stop),
+//! and run the server until told to stop.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use server::{AppState, Catalog, Limits, ServerOptions, SystemClock, Tokens};
+use store::{Store, StoreConfig};
+
+use crate::cli::{DemoArgs, ServeArgs, ServerOpts};
+use crate::demo::Demo;
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LODESTAR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Refuses to expose an unauthenticated server beyond loopback.
+fn check_exposure(opts: &ServerOpts) -> anyhow::Result<Option<Tokens>> {
+    let tokens = match &opts.auth_token_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading token file {}", p.display()))?;
+            Some(Tokens::parse(&p.display().to_string(), &text)?)
+        }
+        None => None,
+    };
+    if !opts.listen.ip().is_loopback() && tokens.is_none() {
+        bail!(
+            "--listen {} is not a loopback address: pass --auth-token-file so that only holders of a token can use the API",
+            opts.listen
+        );
+    }
+    Ok(tokens)
+}
+
+fn options(opts: &ServerOpts, config_paths: Vec<PathBuf>, lenient: bool, tokens: Option<Tokens>) -> ServerOptions {
+    ServerOptions {
+        config_paths,
+        lenient,
+        tokens,
+        limits: Limits {
+            max_body_bytes: opts.max_body_bytes,
+            max_line_bytes: opts.max_line_bytes,
+            ..Limits::default()
+        },
+        retention_minutes: opts.retention,
+    }
+}
+
+fn open_store(dir: &Path, opts: &ServerOpts) -> anyhow::Result<Arc<Store>> {
+    let config = StoreConfig {
+        dir: dir.to_path_buf(),
+        retention_minutes: opts.retention,
+        minute_retention_minutes: opts.minute_retention,
+        ..StoreConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let (store, report) = Store::open(config).with_context(|| format!("opening data directory {}", dir.display()))?;
+    tracing::info!(dir = %dir.display(), elapsed_ms = started.elapsed().as_millis() as u64, report = ?report, "store opened");
+    Ok(Arc::new(store))
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// Reloads the specs on every SIGHUP.
+fn spawn_sighup_reload(state: Arc<AppState>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let st = state.clone();
+            match tokio::task::spawn_blocking(move || st.reload()).await {
+                Ok(Ok(c)) => tracing::info!(slos = c.slos.len(), "specs reloaded on SIGHUP"),
+                Ok(Err(diags)) => {
+                    for d in &diags {
+                        tracing::warn!("{d}");
+                    }
+                    tracing::warn!(problems = diags.len(), "reload on SIGHUP refused; the running specs stay")
+                }
+                Err(e) => tracing::warn!(error = %e, "reload task failed"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+async fn serve_until_signal(state: Arc<AppState>, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "listening");
+    println!("lodestar listening on http://{local}");
+    spawn_sighup_reload(state.clone());
+    let maint = tokio::spawn(server::api::maintain(state.clone(), Duration::from_secs(60)));
+    server::run(listener, state.clone(), shutdown_signal()).await.context("serving HTTP")?;
+    maint.abort();
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.store.snapshot()).await?.context("writing the final snapshot")?;
+    Ok(())
+}
+
+pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(a.server.log_json);
+    let tokens = check_exposure(&a.server)?;
+    let catalog = match Catalog::load(&a.config, a.lenient) {
+        Ok(c) => c,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("error: the specs are invalid; nothing was started");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for w in &catalog.warnings {
+        tracing::warn!("{w}");
+    }
+    let store = open_store(&a.data, &a.server)?;
+    let opts = options(&a.server, a.config.clone(), a.lenient, tokens);
+    let state = Arc::new(AppState::new(store, catalog, opts, Arc::new(SystemClock)));
+    runtime()?.block_on(serve_until_signal(state, a.server.listen))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
+    init_logging(a.server.log_json);
+    let tokens = check_exposure(&a.server)?;
+    // A fresh folder by default: the history is generated relative to now.
+    let temp;
+    let data: PathBuf = match &a.data {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::Builder::new().prefix("lodestar-demo-").tempdir().context("creating a temporary data folder")?;
+            temp.path().to_path_buf()
+        }
+    };
+    let specs_dir = data.join("specs");
+    std::fs::create_dir_all(&specs_dir).with_context(|| format!("creating {}", specs_dir.display()))?;
+    for (name, text) in Demo::specs() {
+        std::fs::write(specs_dir.join(&name), text).with_context(|| format!("writing demo spec {name}"))?;
+    }
+    let catalog = Catalog::load(std::slice::from_ref(&specs_dir), false)
+        .map_err(|d| anyhow::anyhow!("the demo's own specs are invalid:\n{}", d.join("\n")))?;
+    let store = open_store(&data.join("store"), &a.server)?;
+    let opts = options(&a.server, vec![specs_dir.clone()], false, tokens);
+    let clock = Arc::new(SystemClock);
+    let state = Arc::new(AppState::new(store, catalog, opts, clock));
+
+    let anchor_ms = jiff::Timestamp::now().as_millisecond();
+    let demo = Arc::new(Demo::new(anchor_ms, a.seed));
+    backfill(&state, &demo, anchor_ms, a.days)?;
+    println!("\nincidents in the history:");
+    for i in demo.incidents() {
+        let start = jiff::Timestamp::from_millisecond(i.start_ms).map(|t| t.to_string()).unwrap_or_default();
+        println!("  {start}  {} — {}", i.title, i.description);
+    }
+    let doc = server::view::slos_document(&state.catalog(), &state.store, jiff::Timestamp::now(), crate::status::SPARK_POINTS);
+    println!("\n{}", crate::status::render_table(&doc, std::io::IsTerminal::is_terminal(&std::io::stdout())));
+    if a.no_serve {
+        state.store.snapshot().context("writing the snapshot")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("specs: {} (edit them, then `kill -HUP` this process or POST /api/v1/reload)", specs_dir.display());
+    println!("try:   lodestar status --server http://{}", a.server.listen);
+    println!("       curl -s http://{}/api/v1/slos/checkout-availability\n", a.server.listen);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let live = tokio::spawn(live_traffic(state.clone(), demo.clone(), anchor_ms));
+        let out = serve_until_signal(state.clone(), a.server.listen).await;
+        live.abort();
+        out
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Feeds `days` of history, an hour at a time, through the real ingest path.
+fn backfill(state: &AppState, demo: &Demo, anchor_ms: i64, days: u32) -> anyhow::Result<()> {
+    const HOUR_MS: i64 = 3_600_000;
+    let hours = i64::from(days) * 24;
+    let from = anchor_ms - hours * HOUR_MS;
+    let bar = indicatif::ProgressBar::new(hours as u64).with_style(
+        indicatif::ProgressStyle::with_template("backfilling {pos}/{len} hours {wide_bar} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let mut buf = Vec::with_capacity(4 << 20);
+    let (mut accepted, mut rejected) = (0u64, 0u64);
+    for h in 0..hours {
+        buf.clear();
+        let t0 = from + h * HOUR_MS;
+        demo.ndjson(t0, (t0 + HOUR_MS).min(anchor_ms), &mut buf);
+        let r = state.ingest_ndjson(&buf).map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
+        accepted += r.accepted;
+        rejected += r.rejected;
+        if let Some(e) = r.errors.first() {
+            tracing::warn!(line = e.line, "demo event rejected: {}", e.message);
+        }
+        bar.inc(1);
+        bar.set_message(format!("{accepted} events"));
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "backfilled {days} days: {accepted} events ({rejected} rejected) in {secs:.1} s ({:.0} events/s)",
+        accepted as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+/// Generates live traffic every second from the anchor on.
+async fn live_traffic(state: Arc<AppState>, demo: Arc<Demo>, anchor_ms: i64) {
+    let mut last = anchor_ms;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let now = jiff::Timestamp::now().as_millisecond();
+        if now <= last {
+            continue;
+        }
+        let (st, d, from) = (state.clone(), demo.clone(), last);
+        last = now;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut buf = Vec::new();
+            d.ndjson(from, now, &mut buf);
+            st.ingest_ndjson(&buf)
+        })
+        .await;
+        if let Ok(Err(e)) = outcome {
+            tracing::warn!(error = %e, "live demo traffic was not stored");
+        }
+    }
+}

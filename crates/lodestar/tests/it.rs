@@ -1,0 +1,10 @@
+//! End-to-end tests of the real `lodestar` binary: a server process on a
+//! loopback port with its own data folder, driven over HTTP like a user
+//! would, including `kill -9` in the middle of ingest.
+
+mod it {
+    pub mod harness;
+    mod cli;
+    mod durability;
+    mod server_api;
+}

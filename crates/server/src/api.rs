@@ -1,0 +1,271 @@
+//! HTTP routes. Each handler authorises, parses parameters, calls one
+//! function of `state`/`view`, and maps the outcome to a status — the
+//! figures themselves are computed in `view`, the single source of truth
+//! shared with the CLI.
+
+use std::future::Future;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::auth::{Grant, Scope};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::view;
+
+/// Serves `router(state)` on `listener` until `shutdown` completes, then
+/// drains in-flight requests.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Periodic upkeep: drops data past retention and downsamples old minutes.
+/// Runs until the returned future is dropped.
+pub async fn maintain(state: Arc<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let now_min = st.clock.now().as_second().div_euclid(60);
+        let outcome = tokio::task::spawn_blocking(move || st.store.compact(now_min)).await;
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "store compaction failed"),
+            Err(e) => tracing::warn!(error = %e, "store compaction panicked"),
+        }
+    }
+}
+
+/// All routes, with the body limit applied.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.options.limits.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/api/v1/events", post(post_events))
+        .route("/api/v1/slos", get(list_slos))
+        .route("/api/v1/slos/{name}", get(get_slo))
+        .route("/api/v1/slos/{name}/segments", get(get_segments))
+        .route("/api/v1/journeys", get(list_journeys))
+        .route("/api/v1/reload", post(post_reload))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Checks the bearer token when the server has tokens; `None` when it has none.
+fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Option<Grant>, ApiError> {
+    let Some(tokens) = &state.options.tokens else {
+        return Ok(None);
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    let grant = tokens.grant(token.trim()).ok_or(ApiError::Unauthorized)?;
+    if !grant.allows(scope) {
+        return Err(ApiError::Forbidden(match scope {
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }));
+    }
+    Ok(Some(grant.clone()))
+}
+
+/// The body after `Content-Encoding` (identity or gzip), within `limit`.
+fn decoded_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    match encoding.trim() {
+        "" | "identity" => Ok(body),
+        "gzip" => {
+            let mut out = Vec::with_capacity(body.len() * 4);
+            let mut dec = flate2::read::GzDecoder::new(&body[..]).take(limit as u64 + 1);
+            dec.read_to_end(&mut out)
+                .map_err(|e| ApiError::BadRequest(format!("request body is not valid gzip: {e}")))?;
+            if out.len() > limit {
+                return Err(ApiError::TooLarge { limit });
+            }
+            Ok(Bytes::from(out))
+        }
+        other => Err(ApiError::BadRequest(format!(
+            "unsupported content-encoding {other:?}, expected gzip or identity"
+        ))),
+    }
+}
+
+fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            ApiError::BadRequest(format!("reading request body: {}", r.body_text()))
+        }
+    })
+}
+
+async fn post_events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Ingest)?;
+    let limit = state.options.limits.max_body_bytes;
+    let body = decoded_body(&headers, body_or_error(body, limit)?, limit)?;
+    let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
+        .await
+        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
+        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
+    let st = state.clone();
+    let report = tokio::task::spawn_blocking(move || st.ingest_ndjson(&body))
+        .await
+        .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
+    let status = if report.accepted > 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, Json(view::ingest_document(&report))).into_response())
+}
+
+/// `at` and history options shared by the read endpoints.
+#[derive(Debug, Default, Deserialize)]
+struct ReadParams {
+    /// RFC 3339 or epoch seconds; defaults to now.
+    at: Option<String>,
+    /// Number of points of budget history to include (0 = none).
+    history: Option<usize>,
+}
+
+/// Parses `at=`: RFC 3339, or epoch seconds (integer or fractional).
+pub fn parse_at(raw: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(now);
+    };
+    if let Ok(secs) = raw.parse::<f64>() {
+        let ms = (secs * 1000.0).round();
+        if ms.is_finite() {
+            if let Ok(t) = Timestamp::from_millisecond(ms as i64) {
+                return Ok(t);
+            }
+        }
+    }
+    raw.parse::<Timestamp>().map_err(|e| {
+        ApiError::BadRequest(format!(
+            "query parameter at={raw:?}: expected RFC 3339 (2026-11-27T10:00:00Z) or epoch seconds: {e}"
+        ))
+    })
+}
+
+const MAX_HISTORY_POINTS: usize = 500;
+
+fn history_points(p: &ReadParams) -> Result<usize, ApiError> {
+    let n = p.history.unwrap_or(0);
+    if n > MAX_HISTORY_POINTS {
+        return Err(ApiError::BadRequest(format!(
+            "query parameter history={n}: expected at most {MAX_HISTORY_POINTS}"
+        )));
+    }
+    Ok(n)
+}
+
+async fn list_slos(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(p): Query<ReadParams>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let at = parse_at(p.at.as_deref(), state.clock.now())?;
+    let history = history_points(&p)?;
+    let st = state.clone();
+    let doc = tokio::task::spawn_blocking(move || view::slos_document(&st.catalog(), &st.store, at, history))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(doc).into_response())
+}
+
+async fn get_slo(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(p): Query<ReadParams>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let at = parse_at(p.at.as_deref(), state.clock.now())?;
+    let history = history_points(&p)?;
+    let st = state.clone();
+    let doc = tokio::task::spawn_blocking(move || view::slo_document(&st.catalog(), &st.store, &name, at, history))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(doc).into_response())
+}
+
+async fn get_segments(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(p): Query<ReadParams>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let at = parse_at(p.at.as_deref(), state.clock.now())?;
+    let st = state.clone();
+    let doc = tokio::task::spawn_blocking(move || view::segments_document(&st.catalog(), &st.store, &name, at))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(doc).into_response())
+}
+
+async fn list_journeys(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(p): Query<ReadParams>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let at = parse_at(p.at.as_deref(), state.clock.now())?;
+    let st = state.clone();
+    let doc = tokio::task::spawn_blocking(move || view::journeys_document(&st.catalog(), &st.store, at))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(doc).into_response())
+}
+
+async fn post_reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let grant = authorize(&state, &headers, Scope::Admin)?;
+    let who = grant.map(|g| g.identity).unwrap_or_else(|| "anonymous".into());
+    let st = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || st.reload())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    match outcome {
+        Ok(catalog) => {
+            tracing::info!(by = %who, slos = catalog.slos.len(), "specs reloaded");
+            Ok(Json(serde_json::json!({
+                "reloaded": true,
+                "slos": catalog.slos.len(),
+                "warnings": catalog.warnings,
+            }))
+            .into_response())
+        }
+        Err(diagnostics) => {
+            tracing::warn!(by = %who, problems = diagnostics.len(), "reload refused");
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(serde_json::json!({
+                    "error": "new specs are invalid; the running set stays in force",
+                    "diagnostics": diagnostics,
+                })),
+            )
+                .into_response())
+        }
+    }
+}

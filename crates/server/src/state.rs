@@ -1,0 +1,178 @@
+//! Shared server state: the store, the current catalog (swapped whole on
+//! reload), limits, tokens and the clock.
+//!
+//! Ingest and reload live here rather than in the HTTP handlers so the demo
+//! backfill and the tests drive exactly the code the API runs.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use ingest::{Batch, IngestReport};
+use jiff::Timestamp;
+use store::{SeriesKey, Store};
+
+use crate::auth::Tokens;
+use crate::catalog::Catalog;
+use crate::error::ApiError;
+
+/// Where "now" comes from; tests and the demo may pin it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// Request limits; each protects the server from one kind of overload.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted, after decompression (413 beyond).
+    pub max_body_bytes: usize,
+    /// Longest NDJSON line accepted (that line is rejected, the rest kept).
+    pub max_line_bytes: usize,
+    /// Ingest requests processed at once; more wait briefly, then get 503.
+    pub max_concurrent_ingest: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 32 << 20, max_line_bytes: 64 << 10, max_concurrent_ingest: 16 }
+    }
+}
+
+/// How the server was started.
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {
+    /// Spec files or folders, re-read on reload.
+    pub config_paths: Vec<PathBuf>,
+    /// Accept common deviations from OpenSLO with warnings.
+    pub lenient: bool,
+    /// Bearer tokens; `None` means no authentication (loopback only).
+    pub tokens: Option<Tokens>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Events older than this many minutes are rejected (the store drops them anyway).
+    pub retention_minutes: i64,
+}
+
+/// Counters behind Lodestar's own operational figures.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub events_accepted: AtomicU64,
+    pub events_rejected: AtomicU64,
+    pub ingest_requests: AtomicU64,
+    pub reloads: AtomicU64,
+    pub reload_failures: AtomicU64,
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// The durable store; shared with background compaction.
+    pub store: Arc<Store>,
+    /// The specs in force, replaced whole by a successful reload.
+    catalog: RwLock<Arc<Catalog>>,
+    /// Start-up options.
+    pub options: ServerOptions,
+    /// Source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// Bounds concurrent ingest work (overload answers 503 + Retry-After).
+    pub ingest_permits: tokio::sync::Semaphore,
+    /// Operational counters.
+    pub counters: Counters,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Builds the state from a loaded catalog.
+    pub fn new(
+        store: Arc<Store>,
+        catalog: Catalog,
+        options: ServerOptions,
+        clock: Arc<dyn Clock>,
+    ) -> AppState {
+        catalog.seed_segments(&store.series());
+        for sli in catalog.full_resolution_slis() {
+            store.keep_minutes(sli, true);
+        }
+        let permits = options.limits.max_concurrent_ingest.max(1);
+        AppState {
+            store,
+            catalog: RwLock::new(Arc::new(catalog)),
+            options,
+            clock,
+            ingest_permits: tokio::sync::Semaphore::new(permits),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The catalog in force now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Re-reads the spec files; an invalid set is refused with its
+    /// diagnostics and the running set stays.
+    pub fn reload(&self) -> Result<Arc<Catalog>, Vec<String>> {
+        let loaded = Catalog::load(&self.options.config_paths, self.options.lenient);
+        let catalog = match loaded {
+            Ok(c) => c,
+            Err(diags) => {
+                self.counters.reload_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(diags);
+            }
+        };
+        catalog.seed_segments(&self.store.series());
+        for sli in catalog.full_resolution_slis() {
+            self.store.keep_minutes(sli, true);
+        }
+        let catalog = Arc::new(catalog);
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog.clone();
+        self.counters.reloads.fetch_add(1, Ordering::Relaxed);
+        Ok(catalog)
+    }
+
+    /// Decodes, matches, aggregates and durably stores an NDJSON body; when
+    /// this returns Ok, the accepted events survive a crash. Blocking: call
+    /// it from a blocking thread.
+    pub fn ingest_ndjson(&self, body: &[u8]) -> Result<IngestReport, ApiError> {
+        let now = self.clock.now();
+        let catalog = self.catalog();
+        let limits = ingest::Limits {
+            max_line_bytes: self.options.limits.max_line_bytes,
+            oldest_allowed: now
+                .checked_sub(jiff::SignedDuration::from_mins(self.options.retention_minutes))
+                .unwrap_or(Timestamp::MIN),
+            max_future_secs: 300,
+            max_listed_errors: 100,
+        };
+        let mut batch = Batch::new();
+        let report = catalog.pipeline.ingest_ndjson(body, &limits, now, &mut batch);
+        if !batch.is_empty() {
+            let deltas: Vec<(SeriesKey, slo::Minute, slo::Bucket)> = batch
+                .deltas()
+                .into_iter()
+                .map(|(k, m, b)| (SeriesKey { sli: k.sli, dimension: k.dimension, value: k.value }, m, b))
+                .collect();
+            self.store
+                .append(&deltas)
+                .map_err(|e| ApiError::Internal(format!("storing events: {e}")))?;
+        }
+        self.counters.ingest_requests.fetch_add(1, Ordering::Relaxed);
+        self.counters.events_accepted.fetch_add(report.accepted, Ordering::Relaxed);
+        self.counters.events_rejected.fetch_add(report.rejected, Ordering::Relaxed);
+        Ok(report)
+    }
+}

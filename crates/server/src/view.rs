@@ -1,0 +1,282 @@
+//! The documents the API serves and the CLI prints. Every SLO figure shown
+//! anywhere comes from `objective_document`/`slo_value`, so the API, the
+//! terminal and (later) the dashboard cannot disagree.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use store::{SeriesKey, Store};
+
+use crate::catalog::{Catalog, ObjectiveEntry, SloEntry, Source};
+use crate::error::ApiError;
+
+/// RFC 3339 text of a minute index.
+pub fn minute_to_rfc3339(m: slo::Minute) -> String {
+    Timestamp::from_second(m * 60).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// `{"slos": [...]}` for every SLO at `at`.
+pub fn slos_document(catalog: &Catalog, store: &Store, at: Timestamp, history: usize) -> Value {
+    let slos: Vec<Value> = catalog.slos.iter().map(|e| slo_value(e, store, at, history)).collect();
+    json!({ "at": at.to_string(), "slos": slos })
+}
+
+/// One SLO, or 404 for an unknown name.
+pub fn slo_document(
+    catalog: &Catalog,
+    store: &Store,
+    name: &str,
+    at: Timestamp,
+    history: usize,
+) -> Result<Value, ApiError> {
+    let entry = catalog.slo(name).ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+    Ok(slo_value(entry, store, at, history))
+}
+
+/// Severity order of statuses, worst last, for an SLO's overall status.
+fn status_rank(s: &str) -> u8 {
+    match s {
+        "healthy" => 0,
+        "no_data" => 1,
+        "error" => 2,
+        "at_risk" => 3,
+        "exhausted" => 4,
+        _ => 2,
+    }
+}
+
+fn evaluate_objective<'a>(
+    o: &'a ObjectiveEntry,
+    store: &Store,
+    at: Timestamp,
+) -> Result<(slo::Evaluation, &'a slo::ObjectiveDef), String> {
+    let def = o.def.as_ref().map_err(|e| e.clone())?;
+    let sli = match &o.source {
+        Source::Events { sli } => sli,
+        Source::Unsupported(why) => return Err(why.clone()),
+    };
+    let reader = store.read();
+    let key = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+    let eval = match reader.series(&key) {
+        Some(view) => slo::evaluate(def, &view, at),
+        None => slo::evaluate(def, &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(), at),
+    };
+    Ok((eval, def))
+}
+
+fn budget_history(o: &ObjectiveEntry, store: &Store, at: Timestamp, points: usize) -> Vec<Value> {
+    let (Ok(def), Source::Events { sli }) = (&o.def, &o.source) else {
+        return Vec::new();
+    };
+    let reader = store.read();
+    let key = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+    let hist = match reader.series(&key) {
+        Some(view) => slo::budget_history(def, &view, at, points),
+        None => slo::budget_history(def, &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(), at, points),
+    };
+    hist.into_iter().map(|(m, r)| json!({ "t": minute_to_rfc3339(m), "remaining": r })).collect()
+}
+
+fn evaluation_value(e: &slo::Evaluation) -> Value {
+    let burn: serde_json::Map<String, Value> =
+        e.burn_rates.iter().map(|b| (b.label.to_string(), json!(b.value))).collect();
+    json!({
+        "status": e.status.as_str(),
+        "sli": { "good": e.good, "total": e.total, "value": e.sli, "raw_good": e.raw_good, "raw_total": e.raw_total },
+        "error_budget": { "total": e.budget.total, "consumed": e.budget.consumed, "remaining": e.budget.remaining },
+        "burn_rates": burn,
+        "time_to_exhaustion_s": e.time_to_exhaustion_s,
+    })
+}
+
+/// One objective's figures at `at`.
+pub fn objective_document(o: &ObjectiveEntry, store: &Store, at: Timestamp, history: usize) -> (Value, Option<slo::Evaluation>) {
+    let mut doc = json!({ "name": o.name, "display_name": o.display_name });
+    let eval = match evaluate_objective(o, store, at) {
+        Ok((eval, def)) => {
+            let mut v = evaluation_value(&eval);
+            v["target"] = json!(def.target);
+            v["window_from"] = json!(minute_to_rfc3339(eval.window_from));
+            v["window_to"] = json!(minute_to_rfc3339(eval.window_to));
+            merge(&mut doc, v);
+            Some(eval)
+        }
+        Err(why) => {
+            doc["status"] = json!("error");
+            doc["error"] = json!(why);
+            if let Ok(def) = &o.def {
+                doc["target"] = json!(def.target);
+            }
+            None
+        }
+    };
+    if history > 0 {
+        doc["budget_history"] = Value::Array(budget_history(o, store, at, history));
+    }
+    (doc, eval)
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Value::Object(a), Value::Object(b)) = (into, from) {
+        a.extend(b);
+    }
+}
+
+fn budgeting_method(m: &spec::BudgetingMethod) -> &'static str {
+    match m {
+        spec::BudgetingMethod::Occurrences => "Occurrences",
+        spec::BudgetingMethod::Timeslices => "Timeslices",
+        spec::BudgetingMethod::RatioTimeslices => "RatioTimeslices",
+    }
+}
+
+/// The whole SLO document (the shape `GET /api/v1/slos/{name}` serves).
+pub fn slo_value(entry: &SloEntry, store: &Store, at: Timestamp, history: usize) -> Value {
+    let s = &entry.spec;
+    let mut objectives = Vec::new();
+    let mut evals = Vec::new();
+    let mut worst = String::from("healthy");
+    for o in &entry.objectives {
+        let (doc, eval) = objective_document(o, store, at, history);
+        let st = doc["status"].as_str().unwrap_or("error");
+        if status_rank(st) > status_rank(&worst) {
+            worst = st.to_string();
+        }
+        if let Some(e) = eval {
+            evals.push((o.weight, e));
+        }
+        objectives.push(doc);
+    }
+    let window_bounds = evals.first().map(|(_, e)| (minute_to_rfc3339(e.window_from), minute_to_rfc3339(e.window_to)));
+    let tw = &s.time_window;
+    let mut doc = json!({
+        "name": s.metadata.name,
+        "display_name": s.metadata.display_name,
+        "description": s.description,
+        "service": s.service,
+        "budgeting_method": budgeting_method(&s.budgeting_method),
+        "window": {
+            "duration": tw.duration.to_string(),
+            "rolling": tw.is_rolling,
+            "time_zone": tw.calendar.as_ref().map(|c| c.time_zone.clone()),
+            "from": window_bounds.as_ref().map(|b| b.0.clone()),
+            "to": window_bounds.as_ref().map(|b| b.1.clone()),
+        },
+        "status": worst,
+        "owner": {
+            "team": s.ownership.owner,
+            "champion": s.ownership.champion,
+            "escalation": s.ownership.escalation,
+            "review_cadence": s.ownership.review_cadence.as_ref().map(|d| d.to_string()),
+            "last_reviewed": s.ownership.last_reviewed.map(|d| d.to_string()),
+        },
+        "objectives": objectives,
+    });
+    if let Some(sli) = &s.indicator {
+        doc["indicator"] = json!({
+            "name": sli.metadata.name,
+            "why": sli.documentation.why,
+            "how": sli.documentation.how,
+            "acceptable_variation": sli.documentation.acceptable_variation,
+        });
+    }
+    if entry.composite && !evals.is_empty() {
+        let parts: Vec<(f64, &slo::Evaluation)> = evals.iter().map(|(w, e)| (*w, e)).collect();
+        let target = entry.objectives.iter().find_map(|o| o.def.as_ref().ok().map(|d| d.target)).unwrap_or(0.0);
+        let c = slo::composite(&parts, target);
+        doc["composite"] = evaluation_value(&c);
+        doc["status"] = json!(c.status.as_str());
+    }
+    doc
+}
+
+/// Journeys with their steps and each step's SLO status.
+pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Value {
+    let journeys: Vec<Value> = catalog
+        .specs
+        .journeys
+        .iter()
+        .map(|j| {
+            let steps: Vec<Value> = j
+                .steps
+                .iter()
+                .map(|st| {
+                    let slos: Vec<Value> = st
+                        .slos
+                        .iter()
+                        .filter_map(|n| catalog.slo(n))
+                        .map(|e| {
+                            let v = slo_value(e, store, at, 0);
+                            json!({ "name": v["name"], "status": v["status"], "objectives": v["objectives"] })
+                        })
+                        .collect();
+                    json!({ "name": st.name, "display_name": st.display_name, "slos": slos })
+                })
+                .collect();
+            json!({
+                "name": j.metadata.name,
+                "display_name": j.metadata.display_name,
+                "description": j.description,
+                "weight": j.weight,
+                "owner": j.owner,
+                "steps": steps,
+                "completion_slo": j.completion_slo,
+                "time_to_first_action_slo": j.time_to_first_action_slo,
+            })
+        })
+        .collect();
+    json!({ "at": at.to_string(), "journeys": journeys })
+}
+
+/// The answer to an ingest request.
+pub fn ingest_document(r: &ingest::IngestReport) -> Value {
+    let errors: Vec<Value> = r.errors.iter().map(|e| json!({ "line": e.line, "message": e.message })).collect();
+    let folded: Vec<Value> =
+        r.folded_segments.iter().map(|(sli, dim)| json!({ "sli": sli, "dimension": dim })).collect();
+    let mut doc = json!({ "accepted": r.accepted, "rejected": r.rejected, "errors": errors });
+    if !folded.is_empty() {
+        doc["folded_segments"] = Value::Array(folded);
+        doc["note"] = json!("segment cardinality cap reached: new values of these dimensions are counted under \"other\"");
+    }
+    if r.rejected as usize > r.errors.len() {
+        doc["errors_truncated"] = json!(true);
+    }
+    doc
+}
+
+/// Per-segment figures of one SLO (each configured dimension, values sorted
+/// by budget consumed): the drill-down behind "which region, version or
+/// flag is burning the budget".
+pub fn segments_document(catalog: &Catalog, store: &Store, name: &str, at: Timestamp) -> Result<Value, ApiError> {
+    let entry = catalog.slo(name).ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+    let reader = store.read();
+    let mut objectives = Vec::new();
+    for o in &entry.objectives {
+        let (Ok(def), Source::Events { sli }) = (&o.def, &o.source) else {
+            objectives.push(json!({ "name": o.name, "dimensions": [] }));
+            continue;
+        };
+        let whole = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+        let whole_consumed = reader
+            .series(&whole)
+            .map(|v| slo::evaluate(def, &v, at).budget.consumed)
+            .unwrap_or(0.0);
+        let mut dims: std::collections::BTreeMap<String, Vec<(f64, Value)>> = std::collections::BTreeMap::new();
+        for (key, series) in reader.segments(sli) {
+            let e = slo::evaluate(def, &series, at);
+            let share = if whole_consumed > 0.0 { Some(e.budget.consumed / whole_consumed) } else { None };
+            let mut v = evaluation_value(&e);
+            v["value"] = json!(key.value);
+            v["share_of_consumed"] = json!(share);
+            dims.entry(key.dimension.clone()).or_default().push((e.budget.consumed, v));
+        }
+        let dimensions: Vec<Value> = dims
+            .into_iter()
+            .map(|(dim, mut segs)| {
+                segs.sort_by(|a, b| b.0.total_cmp(&a.0));
+                json!({ "dimension": dim, "segments": segs.into_iter().map(|(_, v)| v).collect::<Vec<_>>() })
+            })
+            .collect();
+        objectives.push(json!({ "name": o.name, "dimensions": dimensions }));
+    }
+    Ok(json!({ "name": name, "at": at.to_string(), "objectives": objectives }))
+}

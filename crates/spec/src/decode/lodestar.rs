@@ -1,0 +1,139 @@
+//! The `spec` of a `type: lodestar` metric source: which of Lodestar's own
+//! events an SLI counts (`filter`, a CEL expression) and, for threshold
+//! SLIs, which field is measured and how it is summarised; plus the
+//! segment dimensions the SLI is broken down by.
+//!
+//! The CEL expression is not parsed here (the ingest crate compiles it);
+//! only its text and location are kept. Unlike other metric sources' free
+//! form `spec`, this one is checked property by property.
+
+use super::{Doc, Fields, Role};
+use crate::decode::slo::percent_to_fraction;
+use crate::diagnostic::index_path;
+use crate::model::{Aggregate, LodestarQuery};
+use crate::tree::Node;
+
+/// The source type that selects this spec.
+pub(crate) const TYPE: &str = "lodestar";
+const DEFAULT_FIELD: &str = "duration_ms";
+const DEFAULT_MAX_SEGMENTS: u32 = 50;
+
+pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: Role) -> Option<LodestarQuery> {
+    let mut f = Fields::of(doc, spec, path, spec.pos)?;
+    let filter_e = f.required(doc, "filter");
+    let filter = filter_e.and_then(|e| doc.non_empty_string(&e.value, &f.child("filter")));
+    let threshold_only = |doc: &mut Doc<'_>, f: &Fields<'_>, e: &crate::tree::Entry, key: &str| {
+        if role == Role::Threshold {
+            return true;
+        }
+        doc.error(e.key_pos, &f.child(key), "property is only valid on threshold metrics");
+        false
+    };
+    let field = match f.get("field") {
+        Some(e) if threshold_only(doc, &f, e, "field") => attribute_key(doc, &e.value, &f.child("field")),
+        Some(_) => None,
+        None => Some(DEFAULT_FIELD.to_string()),
+    };
+    let default_aggregate = if role == Role::Threshold { Aggregate::Quantile(0.95) } else { Aggregate::Count };
+    let aggregate = match f.get("aggregate") {
+        Some(e) if threshold_only(doc, &f, e, "aggregate") => {
+            let p = f.child("aggregate");
+            doc.string(&e.value, &p).and_then(|s| match parse_aggregate(&s) {
+                Ok(a) => Some(a),
+                Err(message) => {
+                    doc.error(e.value.pos, &p, message);
+                    None
+                }
+            })
+        }
+        Some(_) => None,
+        None => Some(default_aggregate),
+    };
+    let segment_role = |doc: &mut Doc<'_>, f: &Fields<'_>, e: &crate::tree::Entry, key: &str| {
+        if matches!(role, Role::Threshold | Role::Total) {
+            return true;
+        }
+        doc.error(
+            e.key_pos,
+            &f.child(key),
+            "property is only valid on threshold metrics and on a ratio's total (good and bad are counted among the events that match total)",
+        );
+        false
+    };
+    let segments = match f.get("segments") {
+        Some(e) if segment_role(doc, &f, e, "segments") => {
+            let p = f.child("segments");
+            doc.string_list(&e.value, &p).and_then(|keys| {
+                let mut ok = true;
+                if let crate::tree::Value::Seq(items) = &e.value.value {
+                    for (i, (key, item)) in keys.iter().zip(items).enumerate() {
+                        if key.chars().any(char::is_whitespace) {
+                            doc.error(item.pos, &index_path(&p, i), format!("expected an attribute key without spaces, got {key:?}"));
+                            ok = false;
+                        }
+                    }
+                }
+                ok.then_some(keys)
+            })
+        }
+        Some(_) => None,
+        None => Some(Vec::new()),
+    };
+    let max_segments = match f.get("maxSegments") {
+        Some(e) if segment_role(doc, &f, e, "maxSegments") => doc.positive_int(&e.value, &f.child("maxSegments")),
+        Some(_) => None,
+        None => Some(DEFAULT_MAX_SEGMENTS),
+    };
+    let filter_location = filter_e.map(|e| doc.loc(e.value.pos, &f.child("filter")));
+    f.finish(doc);
+    Some(LodestarQuery {
+        filter: filter?,
+        filter_location: filter_location?,
+        field: field?,
+        aggregate: aggregate?,
+        segments: segments?,
+        max_segments: max_segments?,
+    })
+}
+
+/// `duration_ms` or an event attribute name.
+fn attribute_key(doc: &mut Doc<'_>, node: &Node, path: &str) -> Option<String> {
+    let s = doc.non_empty_string(node, path)?;
+    if s.chars().any(char::is_whitespace) {
+        doc.error(node.pos, path, format!("expected duration_ms or an attribute key without spaces, got {s:?}"));
+        return None;
+    }
+    Some(s)
+}
+
+/// `p95`, `p99.9`, `mean`, `min`, `max`, `count` or `rate`.
+pub(crate) fn parse_aggregate(s: &str) -> Result<Aggregate, String> {
+    let simple = match s {
+        "mean" => Some(Aggregate::Mean),
+        "min" => Some(Aggregate::Min),
+        "max" => Some(Aggregate::Max),
+        "count" => Some(Aggregate::Count),
+        "rate" => Some(Aggregate::Rate),
+        _ => None,
+    };
+    if let Some(a) = simple {
+        return Ok(a);
+    }
+    if let Some(num) = s.strip_prefix('p') {
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        let well_formed = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && (num.contains('.') == !frac.is_empty());
+        if well_formed {
+            if let Ok(x) = num.parse::<f64>() {
+                if x > 0.0 && x < 100.0 {
+                    return Ok(Aggregate::Quantile(percent_to_fraction(num, x)));
+                }
+            }
+        }
+    }
+    Err(format!(
+        "expected p50, p90, p95, p99, p99.9 (p and any number between 0 and 100), mean, min, max, count or rate, got {s:?}"
+    ))
+}

@@ -1,0 +1,355 @@
+//! The validated, reference-resolved spec objects handed to the rest of
+//! Lodestar.
+//!
+//! Values of these types only come out of a load that produced no errors,
+//! so consumers can rely on the documented invariants (names are unique per
+//! kind, references resolved, defaults filled in, targets are fractions).
+//! This module holds data and tiny pure helpers only: no parsing, no
+//! validation, no IO.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Location;
+use crate::duration::DurationShorthand;
+
+/// Every object of every file loaded together, in file order, then position.
+///
+/// Only top-level objects are listed; objects written inline (an SLI inside
+/// an SLO, an AlertCondition inside an AlertPolicy) live inside their parent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecSet {
+    pub services: Vec<Service>,
+    pub slos: Vec<Slo>,
+    pub slis: Vec<Sli>,
+    pub data_sources: Vec<DataSource>,
+    pub alert_policies: Vec<AlertPolicy>,
+    pub alert_conditions: Vec<AlertCondition>,
+    pub alert_notification_targets: Vec<AlertNotificationTarget>,
+    pub journeys: Vec<Journey>,
+}
+
+impl SpecSet {
+    /// The SLO called `name`.
+    pub fn slo(&self, name: &str) -> Option<&Slo> {
+        self.slos.iter().find(|s| s.metadata.name == name)
+    }
+}
+
+/// The metadata every object carries.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata {
+    /// RFC 1123 name, unique per kind across all loaded files.
+    pub name: String,
+    /// Human-readable name, at most 63 characters.
+    pub display_name: Option<String>,
+    /// Labels; a single string value becomes a one-element list.
+    pub labels: BTreeMap<String, Vec<String>>,
+    /// All annotations, including the `lodestar.dev/*` ones (also parsed
+    /// into [`Ownership`] and [`SliDocumentation`]).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `kind: Service`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    pub location: Location,
+}
+
+/// `kind: DataSource`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSource {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    /// `spec.type`, e.g. `Prometheus` or `lodestar`.
+    pub source_type: String,
+    /// Free-form connection settings, as JSON.
+    pub connection_details: serde_json::Value,
+    pub location: Location,
+}
+
+/// `kind: SLO`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    /// The service this SLO belongs to (`spec.service`).
+    pub service: String,
+    /// The SLI, from `indicator` or resolved from `indicatorRef`; `None`
+    /// only for composite SLOs, whose objectives carry their own.
+    pub indicator: Option<Sli>,
+    pub budgeting_method: BudgetingMethod,
+    pub time_window: TimeWindow,
+    /// At least one.
+    pub objectives: Vec<Objective>,
+    /// Inline policies and resolved `alertPolicyRef`s, in spec order.
+    pub alert_policies: Vec<AlertPolicy>,
+    /// From the `lodestar.dev/*` annotations.
+    pub ownership: Ownership,
+    pub location: Location,
+}
+
+impl Slo {
+    /// True when the objectives carry the indicators.
+    pub fn is_composite(&self) -> bool {
+        self.indicator.is_none()
+    }
+}
+
+/// One objective of an SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// `name` if given, else a slug of `displayName`, else `objective-{i}`;
+    /// unique within the SLO.
+    pub name: String,
+    pub display_name: Option<String>,
+    /// Set for threshold indicators, `None` for ratio indicators.
+    pub op: Option<Op>,
+    /// Set for threshold indicators, `None` for ratio indicators.
+    pub value: Option<f64>,
+    /// Target as a fraction in [0, 1) (`targetPercent` divided by 100).
+    pub target: f64,
+    /// In (0, 1]; set iff the budgeting method is Timeslices.
+    pub time_slice_target: Option<f64>,
+    /// Set iff the budgeting method is Timeslices or RatioTimeslices; always
+    /// a fixed-length duration (m, h, d, w).
+    pub time_slice_window: Option<DurationShorthand>,
+    /// The objective's own SLI; composite SLOs only.
+    pub indicator: Option<Sli>,
+    /// Weight in a composite SLO, > 0, default 1.
+    pub composite_weight: f64,
+}
+
+/// `kind: SLI`, or an SLI written inline in an SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sli {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    pub spec: SliSpec,
+    /// Why / how / acceptable variation; inside an SLO, fields missing on
+    /// the SLI are taken from the SLO's annotations.
+    pub documentation: SliDocumentation,
+    pub location: Location,
+}
+
+/// What an SLI measures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SliSpec {
+    /// `ratioMetric` with `total` and exactly one of `good` / `bad`.
+    Ratio { counter: bool, good: Option<MetricSource>, bad: Option<MetricSource>, total: MetricSource },
+    /// `ratioMetric` with a precomputed `raw` ratio.
+    RatioRaw { counter: bool, raw_type: RawType, raw: MetricSource },
+    /// `thresholdMetric`.
+    Threshold { metric_source: MetricSource },
+}
+
+/// What a raw ratio counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawType {
+    /// good / total
+    Success,
+    /// bad / total
+    Failure,
+}
+
+/// A `metricSource`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSource {
+    /// The DataSource it refers to, if any.
+    pub metric_source_ref: Option<String>,
+    /// `type`, or the referenced DataSource's type when only a ref is given.
+    pub source_type: String,
+    /// The free-form `spec`, as JSON.
+    pub spec: serde_json::Value,
+    /// The validated query when `source_type` is `lodestar`.
+    pub lodestar: Option<LodestarQuery>,
+    pub location: Location,
+}
+
+/// The `spec` of a `type: lodestar` metric source: which of Lodestar's own
+/// events count, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LodestarQuery {
+    /// A CEL expression over the event; checked by the ingest crate.
+    pub filter: String,
+    /// Where the filter's value starts, for CEL error messages.
+    pub filter_location: Location,
+    /// The measured field of threshold SLIs: `duration_ms` (default) or an
+    /// attribute name. Ratio sources keep the default.
+    pub field: String,
+    /// How threshold values are summarised (default p95). Ratio sources
+    /// count events and carry [`Aggregate::Count`].
+    pub aggregate: Aggregate,
+    /// Attribute keys to break the SLI down by; only on threshold sources
+    /// and on a ratio's `total`.
+    pub segments: Vec<String>,
+    /// Values kept per segment dimension before folding into `other`
+    /// (default 50).
+    pub max_segments: u32,
+}
+
+/// Summary of threshold values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Aggregate {
+    /// A quantile as a fraction: `p95` is `Quantile(0.95)`.
+    Quantile(f64),
+    Mean,
+    Min,
+    Max,
+    Count,
+    Rate,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Op {
+    /// `lhs op rhs`.
+    pub fn holds(self, lhs: f64, rhs: f64) -> bool {
+        match self {
+            Op::Lt => lhs < rhs,
+            Op::Lte => lhs <= rhs,
+            Op::Gt => lhs > rhs,
+            Op::Gte => lhs >= rhs,
+        }
+    }
+
+    /// The spelling in spec files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+        }
+    }
+}
+
+/// How the error budget is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BudgetingMethod {
+    Occurrences,
+    Timeslices,
+    RatioTimeslices,
+}
+
+/// The SLO's window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeWindow {
+    /// Rolling windows use m, h, d or w; calendar windows d, w, M, Q or Y.
+    pub duration: DurationShorthand,
+    pub is_rolling: bool,
+    /// Set iff the window is not rolling.
+    pub calendar: Option<Calendar>,
+}
+
+/// Where a calendar-aligned window starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    pub start_time: jiff::civil::DateTime,
+    /// Canonical IANA name, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+/// Who owns an SLO, from its `lodestar.dev/*` annotations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ownership {
+    /// `lodestar.dev/owner`: the owning team.
+    pub owner: Option<String>,
+    /// `lodestar.dev/champion`: the reliability champion.
+    pub champion: Option<String>,
+    /// `lodestar.dev/escalation`: `a -> b -> c`, in order.
+    pub escalation: Vec<String>,
+    /// `lodestar.dev/review-cadence`, e.g. `4w`.
+    pub review_cadence: Option<DurationShorthand>,
+    /// `lodestar.dev/last-reviewed`.
+    pub last_reviewed: Option<jiff::civil::Date>,
+}
+
+/// Why an SLI matters, how it is collected and what variation is fine.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SliDocumentation {
+    /// `lodestar.dev/why`
+    pub why: Option<String>,
+    /// `lodestar.dev/how`
+    pub how: Option<String>,
+    /// `lodestar.dev/acceptable-variation`
+    pub acceptable_variation: Option<String>,
+}
+
+/// `kind: AlertPolicy`, or one written inline in an SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertPolicy {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    pub alert_when_no_data: bool,
+    pub alert_when_resolved: bool,
+    pub alert_when_breaching: bool,
+    /// Exactly one (OpenSLO keeps a list for the future); refs resolved.
+    pub conditions: Vec<AlertCondition>,
+    /// At least one; refs resolved.
+    pub notification_targets: Vec<AlertNotificationTarget>,
+    pub location: Location,
+}
+
+/// `kind: AlertCondition` (burn rate), or one written inline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertCondition {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    /// Free text such as `page` or `ticket`.
+    pub severity: String,
+    pub op: Op,
+    /// Burn-rate threshold.
+    pub threshold: f64,
+    /// Fixed-length (m, h, d, w).
+    pub lookback_window: DurationShorthand,
+    /// Fixed-length (m, h, d, w), if given.
+    pub alert_after: Option<DurationShorthand>,
+    pub location: Location,
+}
+
+/// `kind: AlertNotificationTarget`, or one written inline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertNotificationTarget {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    /// Free text such as `slack` or an address.
+    pub target: String,
+    pub location: Location,
+}
+
+/// `lodestar.dev/v1` `kind: Journey`: a critical user journey.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Journey {
+    pub metadata: Metadata,
+    pub description: Option<String>,
+    /// Business weight, > 0, default 1.
+    pub weight: f64,
+    pub owner: Option<String>,
+    /// Ordered, at least one.
+    pub steps: Vec<JourneyStep>,
+    /// Name of an SLO (resolved) measuring journey completion.
+    pub completion_slo: Option<String>,
+    /// Name of an SLO (resolved) measuring time to first meaningful action.
+    pub time_to_first_action_slo: Option<String>,
+    pub location: Location,
+}
+
+/// One step of a journey.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyStep {
+    /// RFC 1123, unique within the journey.
+    pub name: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    /// Names of SLOs (all resolved), at least one.
+    pub slos: Vec<String>,
+}

@@ -1,0 +1,15 @@
+//! The crate's one integration-test binary: golden spec files under
+//! `tests/data/` (diagnostics and a summary of what loaded), `fmt` round
+//! trips over the same files, and `load_paths` on real folders.
+//!
+//! Regenerate the `.expected` files with `UPDATE_EXPECT=1 cargo test -p
+//! lodestar-spec --test it` and review the diff.
+
+mod it {
+    mod cases;
+    mod format;
+    mod golden;
+    mod paths;
+    mod summary;
+    mod zz_tmp;
+}

@@ -10,13 +10,12 @@
 //! allocations and caches. It must not know about the store (the server
 //! converts `SeriesKey`) and holds no clock.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use slo::{Bucket, Minute};
 
-use crate::filter::UNRESOLVED;
+use crate::filter::Slot;
 
 /// Identity of a stored series: the whole SLI has `dimension == value == ""`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,14 +68,17 @@ struct Series {
 pub(crate) struct BoundCaches {
     /// The pipeline these caches belong to (0: none).
     pub(crate) pipeline_id: u64,
+    /// Stamps the per-event entries below; an entry from another
+    /// generation is stale. Bumped per event instead of clearing them.
+    pub(crate) generation: u32,
     /// Attribute lookup cache, one slot per interned key.
-    pub(crate) slots: Vec<Cell<u32>>,
-    /// Per distinct filter: 0 false, 1 true, 2 not evaluated yet.
-    pub(crate) memo: Vec<u8>,
+    pub(crate) slots: Vec<Slot>,
+    /// Per distinct filter: (generation, matched).
+    pub(crate) memo: Vec<(u32, bool)>,
     /// Per segment key: attribute value → local value id.
     pub(crate) seg_values: Vec<HashMap<Box<str>, u32>>,
-    /// Per segment key: the current event's local value id, or `NO_ID`.
-    pub(crate) seg_current: Vec<u32>,
+    /// Per segment key: (generation, the event's local value id).
+    pub(crate) seg_current: Vec<(u32, u32)>,
     /// Per SLI: series id of the whole-SLI series, or `NO_ID`.
     pub(crate) whole_series: Vec<u32>,
     /// Per dimension: local value id → series id (`NO_ID` unresolved).
@@ -89,20 +91,34 @@ impl BoundCaches {
     /// Resets the caches for a pipeline of the given shape.
     pub(crate) fn bind(&mut self, pipeline_id: u64, n_keys: usize, n_filters: usize, n_seg_keys: usize, n_slis: usize, n_dims: usize) {
         self.pipeline_id = pipeline_id;
+        self.generation = 0;
         self.slots.clear();
-        self.slots.resize_with(n_keys, || Cell::new(UNRESOLVED));
+        self.slots.resize_with(n_keys, Slot::default);
         self.memo.clear();
-        self.memo.resize(n_filters, 2);
+        self.memo.resize(n_filters, (0, false));
         self.seg_values.clear();
         self.seg_values.resize_with(n_seg_keys, HashMap::new);
         self.seg_current.clear();
-        self.seg_current.resize(n_seg_keys, NO_ID);
+        self.seg_current.resize(n_seg_keys, (0, NO_ID));
         self.whole_series.clear();
         self.whole_series.resize(n_slis, NO_ID);
         self.dim_series.clear();
         self.dim_series.resize_with(n_dims, Vec::new);
         self.other_series.clear();
         self.other_series.resize(n_dims, NO_ID);
+    }
+
+    /// A generation no per-event entry holds yet.
+    pub(crate) fn next_generation(&mut self) -> u32 {
+        if self.generation == u32::MAX {
+            // Once per 4 billion events: make every entry stale explicitly.
+            self.slots.iter().for_each(|s| s.set((0, 0)));
+            self.memo.fill((0, false));
+            self.seg_current.fill((0, NO_ID));
+            self.generation = 0;
+        }
+        self.generation += 1;
+        self.generation
     }
 
     fn cached_values(&self) -> usize {

@@ -62,11 +62,11 @@ impl Filter {
         // Most filters read a handful of keys: keep the cache on the stack.
         const ON_STACK: usize = 16;
         if self.n_keys <= ON_STACK {
-            let slots: [Cell<u32>; ON_STACK] = std::array::from_fn(|_| Cell::new(UNRESOLVED));
-            return self.root.eval(&Scope::new(ev, &slots)) == Tri::True;
+            let slots: [Slot; ON_STACK] = std::array::from_fn(|_| Slot::default());
+            return self.root.eval(&Scope::new(ev, &slots, 1)) == Tri::True;
         }
-        let slots: Vec<Cell<u32>> = (0..self.n_keys).map(|_| Cell::new(UNRESOLVED)).collect();
-        self.root.eval(&Scope::new(ev, &slots)) == Tri::True
+        let slots: Vec<Slot> = (0..self.n_keys).map(|_| Slot::default()).collect();
+        self.root.eval(&Scope::new(ev, &slots, 1)) == Tri::True
     }
 
     /// Three-valued result within a pipeline's scope.
@@ -111,23 +111,27 @@ impl KeyTable {
     }
 }
 
-/// Slot value: the key has not been looked up for this event yet.
-pub(crate) const UNRESOLVED: u32 = u32::MAX;
-/// Slot value: the event has no such attribute.
-const MISSING: u32 = u32::MAX - 1;
+/// Slot index: the event has no such attribute.
+const MISSING: u32 = u32::MAX;
+
+/// The cached lookup of one interned key: `(generation, index)`. A slot
+/// whose generation is not the scope's is stale, which spares resetting
+/// every slot for every event.
+pub(crate) type Slot = Cell<(u32, u32)>;
 
 /// One event under evaluation, with the per-event cache of attribute
 /// lookups (one slot per interned key).
 pub(crate) struct Scope<'e> {
     event: &'e Event<'e>,
-    slots: &'e [Cell<u32>],
+    slots: &'e [Slot],
+    generation: u32,
 }
 
 impl<'e> Scope<'e> {
-    /// `slots` must hold `UNRESOLVED` for every key of the table the filters
-    /// were compiled against.
-    pub(crate) fn new(event: &'e Event<'e>, slots: &'e [Cell<u32>]) -> Self {
-        Scope { event, slots }
+    /// `slots` covers every key of the table the filters were compiled
+    /// against; `generation` is non-zero and stored in none of them.
+    pub(crate) fn new(event: &'e Event<'e>, slots: &'e [Slot], generation: u32) -> Self {
+        Scope { event, slots, generation }
     }
 
     pub(crate) fn event(&self) -> &'e Event<'e> {
@@ -138,10 +142,10 @@ impl<'e> Scope<'e> {
     #[inline]
     pub(crate) fn attribute(&self, key: KeyId, name: &str) -> Option<&'e str> {
         let slot = &self.slots[key.0 as usize];
-        let mut idx = slot.get();
-        if idx == UNRESOLVED {
+        let (generation, mut idx) = slot.get();
+        if generation != self.generation {
             idx = self.event.attribute_index(name).map_or(MISSING, |i| i as u32);
-            slot.set(idx);
+            slot.set((self.generation, idx));
         }
         if idx == MISSING { None } else { Some(self.event.attributes[idx as usize].1) }
     }

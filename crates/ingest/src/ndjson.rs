@@ -77,8 +77,14 @@ pub(crate) fn decode_line<'b>(
     if first != Some(b'{') {
         return Err(not_an_object(line));
     }
+    // One UTF-8 check for the whole line lets serde borrow strings without
+    // checking each again (its `str` reader trusts its input).
+    let text = std::str::from_utf8(line).map_err(|e| LineRejection::MalformedJson {
+        column: e.valid_up_to() + 1,
+        message: "invalid utf-8".to_owned(),
+    })?;
     let mut fields = RawFields::default();
-    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut de = serde_json::Deserializer::from_str(text);
     LineSeed { fields: &mut fields, attrs }
         .deserialize(&mut de)
         .and_then(|()| de.end())

@@ -19,7 +19,7 @@ use slo::Bucket;
 use crate::batch::{Batch, BoundCaches, NO_ID, SeriesStore};
 use crate::error::{FilterRole, PlanError};
 use crate::event::Event;
-use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri, UNRESOLVED};
+use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri};
 use crate::ndjson::{self, TimeBounds};
 use crate::plan::{Field, PlanKind, SliPlan};
 
@@ -345,27 +345,26 @@ impl Pipeline {
     /// The hot path: every SLI's filters on one event, and its buckets.
     /// `folded` is per dimension, or empty when the caller does not track it.
     fn add(&self, ev: &Event<'_>, out: &mut Batch, folded: &mut [bool]) {
+        if self.slis.is_empty() {
+            return;
+        }
+        let generation = out.bound.next_generation();
         let BoundCaches { slots, memo, seg_values, seg_current, whole_series, dim_series, other_series, .. } = &mut out.bound;
         let store = &mut out.store;
-        for slot in slots.iter() {
-            slot.set(UNRESOLVED);
-        }
-        memo.fill(2);
-        seg_current.fill(NO_ID);
-        let scope = Scope::new(ev, &slots[..]);
+        let scope = Scope::new(ev, &slots[..], generation);
         let minute = ev.timestamp_ms.div_euclid(60_000);
         let weight = ev.sample_rate;
 
         for (i, sli) in self.slis.iter().enumerate() {
             let contribution = match &sli.kind {
                 CompiledKind::Ratio { total, good, inverted } => {
-                    if !self.test(*total, &scope, memo) {
+                    if !self.test(*total, &scope, memo, generation) {
                         continue;
                     }
-                    Contribution::Event { good: self.test(*good, &scope, memo) != *inverted }
+                    Contribution::Event { good: self.test(*good, &scope, memo, generation) != *inverted }
                 }
                 CompiledKind::Threshold { filter, field } => {
-                    if !self.test(*filter, &scope, memo) {
+                    if !self.test(*filter, &scope, memo, generation) {
                         continue;
                     }
                     let value = match field {
@@ -393,8 +392,8 @@ impl Pipeline {
                 let dim = &self.dims[d];
                 let sk = dim.seg_key;
                 let (key, key_name) = &self.seg_keys[sk];
-                let mut value_id = seg_current[sk];
-                if value_id == NO_ID {
+                let (stamp, mut value_id) = seg_current[sk];
+                if stamp != generation {
                     let value = scope.attribute(*key, key_name).unwrap_or(NONE_VALUE);
                     let values = &mut seg_values[sk];
                     let next = values.len() as u32;
@@ -405,7 +404,7 @@ impl Pipeline {
                             next
                         }
                     };
-                    seg_current[sk] = value_id;
+                    seg_current[sk] = (generation, value_id);
                 }
                 let per_value = &mut dim_series[d];
                 let mut series = per_value.get(value_id as usize).copied().unwrap_or(NO_ID);
@@ -452,16 +451,14 @@ impl Pipeline {
 
     /// Memoised filter result for the current event.
     #[inline]
-    fn test(&self, filter: usize, scope: &Scope<'_>, memo: &mut [u8]) -> bool {
-        match memo[filter] {
-            0 => false,
-            1 => true,
-            _ => {
-                let hit = self.filters[filter].eval(scope) == Tri::True;
-                memo[filter] = u8::from(hit);
-                hit
-            }
+    fn test(&self, filter: usize, scope: &Scope<'_>, memo: &mut [(u32, bool)], generation: u32) -> bool {
+        let (stamp, hit) = memo[filter];
+        if stamp == generation {
+            return hit;
         }
+        let hit = self.filters[filter].eval(scope) == Tri::True;
+        memo[filter] = (generation, hit);
+        hit
     }
 
     /// Names of the compiled SLIs, in plan order.

@@ -10,7 +10,11 @@ use anyhow::Context;
 use crate::cli::{CheckArgs, FmtArgs};
 
 pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mode = if a.lenient { spec::Mode::Lenient } else { spec::Mode::Strict };
+    let mode = if a.lenient {
+        spec::Mode::Lenient
+    } else {
+        spec::Mode::Strict
+    };
     let loaded = match spec::load_paths(&a.paths, mode) {
         Ok(l) => l,
         Err(e) => {
@@ -29,7 +33,11 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
                 catalog.slos.len(),
                 catalog.specs.journeys.len(),
                 n_files,
-                if catalog.warnings.is_empty() { String::new() } else { format!(", {} warning(s)", catalog.warnings.len()) }
+                if catalog.warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} warning(s)", catalog.warnings.len())
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -88,7 +96,8 @@ pub fn fmt(a: FmtArgs) -> anyhow::Result<ExitCode> {
     let mut changed = 0;
     let mut invalid = 0;
     for f in &files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         let name = f.display().to_string();
         match spec::format_source(&name, &text) {
             Ok(out) if out != text => {

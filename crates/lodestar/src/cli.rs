@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "lodestar", version, about = "SLOs that reflect what customers feel, in one binary")]
+#[command(
+    name = "lodestar",
+    version,
+    about = "SLOs that reflect what customers feel, in one binary"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -155,12 +159,18 @@ pub struct ReplayArgs {
 fn parse_days(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| format!("expected a duration like 35d, 6w or 48h, got {s:?}"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration like 35d, 6w or 48h, got {s:?}"))?;
     let per = match unit {
         "h" => 60,
         "d" => 1440,
         "w" => 7 * 1440,
-        _ => return Err(format!("expected a duration like 35d, 6w or 48h, got {s:?}")),
+        _ => {
+            return Err(format!(
+                "expected a duration like 35d, 6w or 48h, got {s:?}"
+            ));
+        }
     };
     if n <= 0 {
         return Err(format!("expected a positive duration, got {s:?}"));

@@ -26,7 +26,11 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .into();
-        Client { agent, base: opts.server.trim_end_matches('/').to_string(), token: opts.token.clone() }
+        Client {
+            agent,
+            base: opts.server.trim_end_matches('/').to_string(),
+            token: opts.token.clone(),
+        }
     }
 
     fn auth(&self) -> Option<String> {
@@ -49,9 +53,13 @@ impl Client {
             .limit(256 << 20)
             .read_to_string()
             .with_context(|| format!("reading the answer of {url}"))?;
-        let body: Value = serde_json::from_str(&text).with_context(|| format!("{url} did not answer JSON"))?;
+        let body: Value =
+            serde_json::from_str(&text).with_context(|| format!("{url} did not answer JSON"))?;
         if !(200..300).contains(&status) {
-            bail!("{url} answered {status}: {}", body["error"].as_str().unwrap_or(&text));
+            bail!(
+                "{url} answered {status}: {}",
+                body["error"].as_str().unwrap_or(&text)
+            );
         }
         Ok(body)
     }
@@ -59,14 +67,23 @@ impl Client {
     /// POSTs an NDJSON body; returns the status and the JSON answer.
     pub fn post_ndjson(&self, path: &str, body: &[u8]) -> anyhow::Result<(u16, Value)> {
         let url = format!("{}{}", self.base, path);
-        let mut req = self.agent.post(&url).header("Content-Type", "application/x-ndjson");
+        let mut req = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/x-ndjson");
         if let Some(a) = self.auth() {
             req = req.header("Authorization", a);
         }
-        let mut resp = req.send(body).with_context(|| format!("sending to {url}"))?;
+        let mut resp = req
+            .send(body)
+            .with_context(|| format!("sending to {url}"))?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().with_context(|| format!("reading the answer of {url}"))?;
-        let v = serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({ "error": text }));
+        let text = resp
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer of {url}"))?;
+        let v =
+            serde_json::from_str(&text).unwrap_or_else(|_| serde_json::json!({ "error": text }));
         Ok((status, v))
     }
 }
@@ -87,7 +104,8 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (reader, size): (Box<dyn Read>, Option<u64>) = if a.file.as_os_str() == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
-        let f = std::fs::File::open(&a.file).with_context(|| format!("opening {}", a.file.display()))?;
+        let f = std::fs::File::open(&a.file)
+            .with_context(|| format!("opening {}", a.file.display()))?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
@@ -112,7 +130,9 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = input.read_until(b'\n', &mut line).with_context(|| format!("reading {}", a.file.display()))?;
+        let n = input
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", a.file.display()))?;
         if n > 0 {
             chunk.extend_from_slice(&line);
             if !line.ends_with(b"\n") {
@@ -123,7 +143,10 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         if (n == 0 && !chunk.is_empty()) || chunk.len() >= a.chunk_bytes {
             send_chunk(&client, &chunk, chunk_first_line, &mut tally)?;
             bar.inc(chunk.len() as u64);
-            bar.set_message(format!("{} accepted, {} rejected", tally.accepted, tally.rejected));
+            bar.set_message(format!(
+                "{} accepted, {} rejected",
+                tally.accepted, tally.rejected
+            ));
             chunk.clear();
             chunk_first_line = next_line;
         }
@@ -132,29 +155,57 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     bar.finish_and_clear();
-    println!("replayed {}: {} events accepted, {} rejected", a.file.display(), tally.accepted, tally.rejected);
+    println!(
+        "replayed {}: {} events accepted, {} rejected",
+        a.file.display(),
+        tally.accepted,
+        tally.rejected
+    );
     if !tally.reasons.is_empty() {
         println!("rejections by reason:");
         let mut reasons: Vec<_> = tally.reasons.iter().collect();
-        reasons.sort_by(|x, y| y.1.0.cmp(&x.1.0));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1.0));
         for (msg, (count, lines)) in reasons.iter().take(20) {
             let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-            println!("  {count:>8} × {msg} (lines {}{})", lines.join(", "), if *count > lines.len() as u64 { ", …" } else { "" });
+            println!(
+                "  {count:>8} × {msg} (lines {}{})",
+                lines.join(", "),
+                if *count > lines.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
+            );
         }
         if tally.unlisted > 0 {
-            println!("  {:>8} more rejected lines were not itemised by the server", tally.unlisted);
+            println!(
+                "  {:>8} more rejected lines were not itemised by the server",
+                tally.unlisted
+            );
         }
     }
-    Ok(if tally.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if tally.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Reason of a rejection without its line-specific detail, for grouping.
 fn reason_key(msg: &str) -> String {
-    let cut = msg.find(" at column").or_else(|| msg.find(": ")).unwrap_or(msg.len());
+    let cut = msg
+        .find(" at column")
+        .or_else(|| msg.find(": "))
+        .unwrap_or(msg.len());
     msg[..cut].to_string()
 }
 
-fn send_chunk(client: &Client, chunk: &[u8], first_line: u64, tally: &mut ReplayTally) -> anyhow::Result<()> {
+fn send_chunk(
+    client: &Client,
+    chunk: &[u8],
+    first_line: u64,
+    tally: &mut ReplayTally,
+) -> anyhow::Result<()> {
     let mut attempt = 0;
     let (status, v) = loop {
         let (status, v) = client.post_ndjson("/api/v1/events", chunk)?;
@@ -166,10 +217,16 @@ fn send_chunk(client: &Client, chunk: &[u8], first_line: u64, tally: &mut Replay
         break (status, v);
     };
     if status != 200 && status != 400 {
-        bail!("server answered {status}: {}", v["error"].as_str().unwrap_or("no message"));
+        bail!(
+            "server answered {status}: {}",
+            v["error"].as_str().unwrap_or("no message")
+        );
     }
     if status == 400 && v.get("accepted").is_none() {
-        bail!("server refused the request: {}", v["error"].as_str().unwrap_or("no message"));
+        bail!(
+            "server refused the request: {}",
+            v["error"].as_str().unwrap_or("no message")
+        );
     }
     tally.accepted += v["accepted"].as_u64().unwrap_or(0);
     let rejected = v["rejected"].as_u64().unwrap_or(0);

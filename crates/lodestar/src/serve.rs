@@ -18,7 +18,9 @@ use crate::demo::Demo;
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LODESTAR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -30,7 +32,8 @@ fn init_logging(json: bool) {
 fn check_exposure(opts: &ServerOpts) -> anyhow::Result<Option<Tokens>> {
     let tokens = match &opts.auth_token_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading token file {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading token file {}", p.display()))?;
             Some(Tokens::parse(&p.display().to_string(), &text)?)
         }
         None => None,
@@ -44,7 +47,12 @@ fn check_exposure(opts: &ServerOpts) -> anyhow::Result<Option<Tokens>> {
     Ok(tokens)
 }
 
-fn options(opts: &ServerOpts, config_paths: Vec<PathBuf>, lenient: bool, tokens: Option<Tokens>) -> ServerOptions {
+fn options(
+    opts: &ServerOpts,
+    config_paths: Vec<PathBuf>,
+    lenient: bool,
+    tokens: Option<Tokens>,
+) -> ServerOptions {
     ServerOptions {
         config_paths,
         lenient,
@@ -66,7 +74,8 @@ fn open_store(dir: &Path, opts: &ServerOpts) -> anyhow::Result<Arc<Store>> {
         ..StoreConfig::default()
     };
     let started = std::time::Instant::now();
-    let (store, report) = Store::open(config).with_context(|| format!("opening data directory {}", dir.display()))?;
+    let (store, report) =
+        Store::open(config).with_context(|| format!("opening data directory {}", dir.display()))?;
     tracing::info!(dir = %dir.display(), elapsed_ms = started.elapsed().as_millis() as u64, report = ?report, "store opened");
     Ok(Arc::new(store))
 }
@@ -98,7 +107,8 @@ async fn shutdown_signal() {
 fn spawn_sighup_reload(state: Arc<AppState>) {
     #[cfg(unix)]
     tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             return;
         };
         while hup.recv().await.is_some() {
@@ -109,7 +119,10 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
                     for d in &diags {
                         tracing::warn!("{d}");
                     }
-                    tracing::warn!(problems = diags.len(), "reload on SIGHUP refused; the running specs stay")
+                    tracing::warn!(
+                        problems = diags.len(),
+                        "reload on SIGHUP refused; the running specs stay"
+                    )
                 }
                 Err(e) => tracing::warn!(error = %e, "reload task failed"),
             }
@@ -120,20 +133,32 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 async fn serve_until_signal(state: Arc<AppState>, listen: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "listening");
     println!("lodestar listening on http://{local}");
     spawn_sighup_reload(state.clone());
-    let maint = tokio::spawn(server::api::maintain(state.clone(), Duration::from_secs(60)));
-    server::run(listener, state.clone(), shutdown_signal()).await.context("serving HTTP")?;
+    let maint = tokio::spawn(server::api::maintain(
+        state.clone(),
+        Duration::from_secs(60),
+    ));
+    server::run(listener, state.clone(), shutdown_signal())
+        .await
+        .context("serving HTTP")?;
     maint.abort();
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.store.snapshot()).await?.context("writing the final snapshot")?;
+    tokio::task::spawn_blocking(move || st.store.snapshot())
+        .await?
+        .context("writing the final snapshot")?;
     Ok(())
 }
 
@@ -168,14 +193,19 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let data: PathBuf = match &a.data {
         Some(d) => d.clone(),
         None => {
-            temp = tempfile::Builder::new().prefix("lodestar-demo-").tempdir().context("creating a temporary data folder")?;
+            temp = tempfile::Builder::new()
+                .prefix("lodestar-demo-")
+                .tempdir()
+                .context("creating a temporary data folder")?;
             temp.path().to_path_buf()
         }
     };
     let specs_dir = data.join("specs");
-    std::fs::create_dir_all(&specs_dir).with_context(|| format!("creating {}", specs_dir.display()))?;
+    std::fs::create_dir_all(&specs_dir)
+        .with_context(|| format!("creating {}", specs_dir.display()))?;
     for (name, text) in Demo::specs() {
-        std::fs::write(specs_dir.join(&name), text).with_context(|| format!("writing demo spec {name}"))?;
+        std::fs::write(specs_dir.join(&name), text)
+            .with_context(|| format!("writing demo spec {name}"))?;
     }
     let catalog = Catalog::load(std::slice::from_ref(&specs_dir), false)
         .map_err(|d| anyhow::anyhow!("the demo's own specs are invalid:\n{}", d.join("\n")))?;
@@ -189,18 +219,34 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     backfill(&state, &demo, anchor_ms, a.days)?;
     println!("\nincidents in the history:");
     for i in demo.incidents() {
-        let start = jiff::Timestamp::from_millisecond(i.start_ms).map(|t| t.to_string()).unwrap_or_default();
+        let start = jiff::Timestamp::from_millisecond(i.start_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
         println!("  {start}  {} — {}", i.title, i.description);
     }
-    let doc = server::view::slos_document(&state.catalog(), &state.store, jiff::Timestamp::now(), crate::status::SPARK_POINTS);
-    println!("\n{}", crate::status::render_table(&doc, std::io::IsTerminal::is_terminal(&std::io::stdout())));
+    let doc = server::view::slos_document(
+        &state.catalog(),
+        &state.store,
+        jiff::Timestamp::now(),
+        crate::status::SPARK_POINTS,
+    );
+    println!(
+        "\n{}",
+        crate::status::render_table(&doc, std::io::IsTerminal::is_terminal(&std::io::stdout()))
+    );
     if a.no_serve {
         state.store.snapshot().context("writing the snapshot")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("specs: {} (edit them, then `kill -HUP` this process or POST /api/v1/reload)", specs_dir.display());
+    println!(
+        "specs: {} (edit them, then `kill -HUP` this process or POST /api/v1/reload)",
+        specs_dir.display()
+    );
     println!("try:   lodestar status --server http://{}", a.server.listen);
-    println!("       curl -s http://{}/api/v1/slos/checkout-availability\n", a.server.listen);
+    println!(
+        "       curl -s http://{}/api/v1/slos/checkout-availability\n",
+        a.server.listen
+    );
     let rt = runtime()?;
     rt.block_on(async {
         let live = tokio::spawn(live_traffic(state.clone(), demo.clone(), anchor_ms));
@@ -227,7 +273,9 @@ fn backfill(state: &AppState, demo: &Demo, anchor_ms: i64, days: u32) -> anyhow:
         buf.clear();
         let t0 = from + h * HOUR_MS;
         demo.ndjson(t0, (t0 + HOUR_MS).min(anchor_ms), &mut buf);
-        let r = state.ingest_ndjson(&buf).map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
+        let r = state
+            .ingest_ndjson(&buf)
+            .map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
         accepted += r.accepted;
         rejected += r.rejected;
         if let Some(e) = r.errors.first() {

@@ -31,7 +31,9 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
 fn url_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -54,20 +56,26 @@ fn percent(v: Option<f64>) -> String {
     match v {
         Some(x) if x.is_finite() => {
             let p = x * 100.0;
-            if (90.0..100.0).contains(&p) { format!("{p:.3}%") } else { format!("{p:.2}%") }
+            if (90.0..100.0).contains(&p) {
+                format!("{p:.3}%")
+            } else {
+                format!("{p:.2}%")
+            }
         }
         _ => "–".into(),
     }
 }
 
 fn fastest_burn(burn: &Value) -> String {
-    let Some(map) = burn.as_object() else { return "–".into() };
+    let Some(map) = burn.as_object() else {
+        return "–".into();
+    };
     let mut best: Option<(&str, f64)> = None;
     for (label, v) in map {
-        if let Some(x) = v.as_f64() {
-            if best.is_none_or(|(_, b)| x > b) {
-                best = Some((label, x));
-            }
+        if let Some(x) = v.as_f64()
+            && best.is_none_or(|(_, b)| x > b)
+        {
+            best = Some((label, x));
         }
     }
     match best {
@@ -84,7 +92,11 @@ fn status_cell(s: &str, color: bool) -> String {
         "no_data" => ("○ no data", "90"),
         _ => ("! error", "35"),
     };
-    if color { format!("\x1b[{code}m{sym:<11}\x1b[0m") } else { format!("{sym:<11}") }
+    if color {
+        format!("\x1b[{code}m{sym:<11}\x1b[0m")
+    } else {
+        format!("{sym:<11}")
+    }
 }
 
 /// The status table for an `/api/v1/slos` document.
@@ -97,7 +109,11 @@ pub fn render_table(doc: &Value, color: bool) -> String {
             let sli = if let Some(err) = o["error"].as_str() {
                 format!("error: {err}")
             } else {
-                format!("{} / {}", percent(o["sli"]["value"].as_f64()), percent(o["target"].as_f64()))
+                format!(
+                    "{} / {}",
+                    percent(o["sli"]["value"].as_f64()),
+                    percent(o["target"].as_f64())
+                )
             };
             let budget = match o["error_budget"]["remaining"].as_f64() {
                 Some(r) => format!("{:.1}%", r * 100.0),
@@ -106,7 +122,11 @@ pub fn render_table(doc: &Value, color: bool) -> String {
             rows.push([
                 status,
                 s["name"].as_str().unwrap_or("").to_string(),
-                o["display_name"].as_str().or(o["name"].as_str()).unwrap_or("").to_string(),
+                o["display_name"]
+                    .as_str()
+                    .or(o["name"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 sli,
                 budget,
                 fastest_burn(&o["burn_rates"]),
@@ -114,7 +134,15 @@ pub fn render_table(doc: &Value, color: bool) -> String {
             ]);
         }
     }
-    let headers = ["STATUS", "SLO", "OBJECTIVE", "SLI / TARGET", "BUDGET LEFT", "FASTEST BURN", "BUDGET OVER WINDOW"];
+    let headers = [
+        "STATUS",
+        "SLO",
+        "OBJECTIVE",
+        "SLI / TARGET",
+        "BUDGET LEFT",
+        "FASTEST BURN",
+        "BUDGET OVER WINDOW",
+    ];
     let mut widths = headers.map(|h| h.chars().count());
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
@@ -168,7 +196,10 @@ mod tests {
         assert!(line.contains("checkout-availability"));
         assert!(line.contains("99.850% / 99.900%"), "{line}");
         assert!(line.contains("-50.0%"));
-        assert!(line.contains("16.2x (1h)") || line.contains("16.3x (1h)"), "{line}");
+        assert!(
+            line.contains("16.2x (1h)") || line.contains("16.3x (1h)"),
+            "{line}"
+        );
         assert!(line.ends_with("█▅▁"), "{line}");
     }
 

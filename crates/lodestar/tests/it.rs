@@ -3,8 +3,8 @@
 //! would, including `kill -9` in the middle of ingest.
 
 mod it {
-    pub mod harness;
     mod cli;
     mod durability;
+    pub mod harness;
     mod server_api;
 }

@@ -15,13 +15,23 @@ const DAYS: i64 = 28;
 fn key(sli: usize, seg: Option<usize>) -> SeriesKey {
     SeriesKey {
         sli: format!("sli-{sli}"),
-        dimension: if seg.is_some() { "region".into() } else { String::new() },
+        dimension: if seg.is_some() {
+            "region".into()
+        } else {
+            String::new()
+        },
         value: seg.map(|s| format!("r{s}")).unwrap_or_default(),
     }
 }
 
 fn bucket(total: f64, bad: f64) -> Bucket {
-    Bucket { good: total - bad, total, raw_good: (total - bad) as u64, raw_total: total as u64, values: None }
+    Bucket {
+        good: total - bad,
+        total,
+        raw_good: (total - bad) as u64,
+        raw_total: total as u64,
+        values: None,
+    }
 }
 
 /// 28 days of hourly data for every series, and the last 2 days per minute
@@ -55,7 +65,11 @@ fn fill(store: &Store, now: Minute) {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(StoreConfig { dir: dir.path().to_path_buf(), ..StoreConfig::default() }).unwrap();
+    let (store, _) = Store::open(StoreConfig {
+        dir: dir.path().to_path_buf(),
+        ..StoreConfig::default()
+    })
+    .unwrap();
     let now_ts = jiff::Timestamp::from_second(1_790_000_000).unwrap();
     let now = now_ts.as_second() / 60;
     fill(&store, now);
@@ -63,10 +77,17 @@ fn bench(c: &mut Criterion) {
         target: 0.999,
         indicator: Indicator::Ratio,
         method: Method::Occurrences,
-        window: Window::Rolling { minutes: DAYS * 1440 },
+        window: Window::Rolling {
+            minutes: DAYS * 1440,
+        },
     };
-    let keys: Vec<Vec<SeriesKey>> =
-        (0..SLOS).map(|s| std::iter::once(key(s, None)).chain((0..SEGMENTS).map(|g| key(s, Some(g)))).collect()).collect();
+    let keys: Vec<Vec<SeriesKey>> = (0..SLOS)
+        .map(|s| {
+            std::iter::once(key(s, None))
+                .chain((0..SEGMENTS).map(|g| key(s, Some(g))))
+                .collect()
+        })
+        .collect();
     c.bench_function("evaluate 1000 SLOs x (1 + 10 segments), 28 d", |b| {
         b.iter(|| {
             let reader = store.read();

@@ -30,7 +30,9 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Periodic upkeep: drops data past retention and downsamples old minutes.
@@ -67,7 +69,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Checks the bearer token when the server has tokens; `None` when it has none.
-fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Option<Grant>, ApiError> {
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<Option<Grant>, ApiError> {
     let Some(tokens) = &state.options.tokens else {
         return Ok(None);
     };
@@ -89,14 +95,18 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Opti
 
 /// The body after `Content-Encoding` (identity or gzip), within `limit`.
 fn decoded_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity");
     match encoding.trim() {
         "" | "identity" => Ok(body),
         "gzip" => {
             let mut out = Vec::with_capacity(body.len() * 4);
             let mut dec = flate2::read::GzDecoder::new(&body[..]).take(limit as u64 + 1);
-            dec.read_to_end(&mut out)
-                .map_err(|e| ApiError::BadRequest(format!("request body is not valid gzip: {e}")))?;
+            dec.read_to_end(&mut out).map_err(|e| {
+                ApiError::BadRequest(format!("request body is not valid gzip: {e}"))
+            })?;
             if out.len() > limit {
                 return Err(ApiError::TooLarge { limit });
             }
@@ -134,7 +144,11 @@ async fn post_events(
     let report = tokio::task::spawn_blocking(move || st.ingest_ndjson(&body))
         .await
         .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
-    let status = if report.accepted > 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if report.accepted > 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     Ok((status, Json(view::ingest_document(&report))).into_response())
 }
 
@@ -154,10 +168,10 @@ pub fn parse_at(raw: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError
     };
     if let Ok(secs) = raw.parse::<f64>() {
         let ms = (secs * 1000.0).round();
-        if ms.is_finite() {
-            if let Ok(t) = Timestamp::from_millisecond(ms as i64) {
-                return Ok(t);
-            }
+        if ms.is_finite()
+            && let Ok(t) = Timestamp::from_millisecond(ms as i64)
+        {
+            return Ok(t);
         }
     }
     raw.parse::<Timestamp>().map_err(|e| {
@@ -188,9 +202,11 @@ async fn list_slos(
     let at = parse_at(p.at.as_deref(), state.clock.now())?;
     let history = history_points(&p)?;
     let st = state.clone();
-    let doc = tokio::task::spawn_blocking(move || view::slos_document(&st.catalog(), &st.store, at, history))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let doc = tokio::task::spawn_blocking(move || {
+        view::slos_document(&st.catalog(), &st.store, at, history)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(doc).into_response())
 }
 
@@ -204,9 +220,11 @@ async fn get_slo(
     let at = parse_at(p.at.as_deref(), state.clock.now())?;
     let history = history_points(&p)?;
     let st = state.clone();
-    let doc = tokio::task::spawn_blocking(move || view::slo_document(&st.catalog(), &st.store, &name, at, history))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let doc = tokio::task::spawn_blocking(move || {
+        view::slo_document(&st.catalog(), &st.store, &name, at, history)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(doc).into_response())
 }
 
@@ -219,9 +237,11 @@ async fn get_segments(
     authorize(&state, &headers, Scope::Read)?;
     let at = parse_at(p.at.as_deref(), state.clock.now())?;
     let st = state.clone();
-    let doc = tokio::task::spawn_blocking(move || view::segments_document(&st.catalog(), &st.store, &name, at))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let doc = tokio::task::spawn_blocking(move || {
+        view::segments_document(&st.catalog(), &st.store, &name, at)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(doc).into_response())
 }
 
@@ -233,15 +253,21 @@ async fn list_journeys(
     authorize(&state, &headers, Scope::Read)?;
     let at = parse_at(p.at.as_deref(), state.clock.now())?;
     let st = state.clone();
-    let doc = tokio::task::spawn_blocking(move || view::journeys_document(&st.catalog(), &st.store, at))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let doc =
+        tokio::task::spawn_blocking(move || view::journeys_document(&st.catalog(), &st.store, at))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(doc).into_response())
 }
 
-async fn post_reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn post_reload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let grant = authorize(&state, &headers, Scope::Admin)?;
-    let who = grant.map(|g| g.identity).unwrap_or_else(|| "anonymous".into());
+    let who = grant
+        .map(|g| g.identity)
+        .unwrap_or_else(|| "anonymous".into());
     let st = state.clone();
     let outcome = tokio::task::spawn_blocking(move || st.reload())
         .await

@@ -82,7 +82,10 @@ impl Tokens {
                 return Err(ConfigError::TokenFile {
                     file: file.to_string(),
                     line: i + 1,
-                    message: format!("token is {} characters long, expected at least 16", token.len()),
+                    message: format!(
+                        "token is {} characters long, expected at least 16",
+                        token.len()
+                    ),
                 });
             }
             let mut scopes = Vec::new();
@@ -93,7 +96,10 @@ impl Tokens {
                     message: format!("unknown scope {s:?}, expected ingest, read or admin"),
                 })?);
             }
-            let grant = Grant { identity: format!("token@{}", i + 1), scopes };
+            let grant = Grant {
+                identity: format!("token@{}", i + 1),
+                scopes,
+            };
             if by_token.insert(token.to_string(), grant).is_some() {
                 return Err(ConfigError::TokenFile {
                     file: file.to_string(),
@@ -145,7 +151,10 @@ mod tests {
             "tokens.txt:1: unknown scope \"write\", expected ingest, read or admin"
         );
         let e = Tokens::parse("tokens.txt", "\nshort read\n").unwrap_err();
-        assert_eq!(e.to_string(), "tokens.txt:2: token is 5 characters long, expected at least 16");
+        assert_eq!(
+            e.to_string(),
+            "tokens.txt:2: token is 5 characters long, expected at least 16"
+        );
         assert!(Tokens::parse("t", "# nothing\n").is_err());
     }
 }

@@ -71,7 +71,10 @@ impl Catalog {
     }
 
     /// Compiles in-memory spec sources (the demo's embedded files, tests).
-    pub fn from_sources(sources: &[(String, String)], lenient: bool) -> Result<Catalog, Vec<String>> {
+    pub fn from_sources(
+        sources: &[(String, String)],
+        lenient: bool,
+    ) -> Result<Catalog, Vec<String>> {
         let mode = if lenient { Mode::Lenient } else { Mode::Strict };
         Self::from_loaded(spec::load_sources(sources, mode))
     }
@@ -94,7 +97,10 @@ impl Catalog {
             let mut objectives = Vec::new();
             for o in &s.objectives {
                 let Some(sli) = o.indicator.as_ref().or(s.indicator.as_ref()) else {
-                    problems.push(format!("{}: objective {:?} has no indicator", s.location, o.name));
+                    problems.push(format!(
+                        "{}: objective {:?} has no indicator",
+                        s.location, o.name
+                    ));
                     continue;
                 };
                 let source = match plan_for(sli) {
@@ -109,7 +115,8 @@ impl Catalog {
                                 }
                             }
                             None => {
-                                plan_of.insert(plan.name.clone(), (plans.len(), sli.location.clone()));
+                                plan_of
+                                    .insert(plan.name.clone(), (plans.len(), sli.location.clone()));
                                 plans.push(plan.clone());
                             }
                         }
@@ -125,13 +132,20 @@ impl Catalog {
                     weight: o.composite_weight,
                 });
             }
-            slos.push(SloEntry { spec: s.clone(), objectives, composite });
+            slos.push(SloEntry {
+                spec: s.clone(),
+                objectives,
+                composite,
+            });
         }
         let pipeline = match ingest::Pipeline::compile(&plans) {
             Ok(p) => p,
             Err(errs) => {
                 for e in errs {
-                    let loc = plan_of.get(e.sli()).map(|(_, l)| l.to_string()).unwrap_or_default();
+                    let loc = plan_of
+                        .get(e.sli())
+                        .map(|(_, l)| l.to_string())
+                        .unwrap_or_default();
                     problems.push(format!("{loc}: {e}"));
                 }
                 ingest::Pipeline::compile(&[]).map_err(|_| problems.clone())?
@@ -141,8 +155,18 @@ impl Catalog {
             warnings.extend(problems);
             return Err(warnings);
         }
-        let by_name = slos.iter().enumerate().map(|(i, e)| (e.spec.metadata.name.clone(), i)).collect();
-        Ok(Catalog { specs: set, slos, by_name, pipeline: Arc::new(pipeline), warnings })
+        let by_name = slos
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.spec.metadata.name.clone(), i))
+            .collect();
+        Ok(Catalog {
+            specs: set,
+            slos,
+            by_name,
+            pipeline: Arc::new(pipeline),
+            warnings,
+        })
     }
 
     /// The SLO called `name`.
@@ -165,10 +189,11 @@ impl Catalog {
         let mut out = Vec::new();
         for e in &self.slos {
             for o in &e.objectives {
-                if let (Ok(def), Source::Events { sli }) = (&o.def, &o.source) {
-                    if !matches!(def.method, slo::Method::Occurrences) && !out.contains(&sli.as_str()) {
-                        out.push(sli.as_str());
-                    }
+                if let (Ok(def), Source::Events { sli }) = (&o.def, &o.source)
+                    && !matches!(def.method, slo::Method::Occurrences)
+                    && !out.contains(&sli.as_str())
+                {
+                    out.push(sli.as_str());
                 }
             }
         }
@@ -188,13 +213,19 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
     };
     let name = sli.metadata.name.clone();
     match &sli.spec {
-        SliSpec::Ratio { good, bad, total, .. } => {
+        SliSpec::Ratio {
+            good, bad, total, ..
+        } => {
             let t = lodestar(total)?;
             let good = good.as_ref().map(lodestar).transpose()?.map(|q| q.filter);
             let bad = bad.as_ref().map(lodestar).transpose()?.map(|q| q.filter);
             Ok(SliPlan {
                 name,
-                kind: PlanKind::Ratio { total: t.filter, good, bad },
+                kind: PlanKind::Ratio {
+                    total: t.filter,
+                    good,
+                    bad,
+                },
                 segments: t.segments,
                 max_segment_values: t.max_segments as usize,
             })
@@ -205,10 +236,17 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
         )),
         SliSpec::Threshold { metric_source } => {
             let q = lodestar(metric_source)?;
-            let field = if q.field == "duration_ms" { Field::DurationMs } else { Field::Attribute(q.field.clone()) };
+            let field = if q.field == "duration_ms" {
+                Field::DurationMs
+            } else {
+                Field::Attribute(q.field.clone())
+            };
             Ok(SliPlan {
                 name,
-                kind: PlanKind::Threshold { filter: q.filter, field },
+                kind: PlanKind::Threshold {
+                    filter: q.filter,
+                    field,
+                },
                 segments: q.segments,
                 max_segment_values: q.max_segments as usize,
             })
@@ -217,20 +255,40 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
 }
 
 /// Maps a spec objective to the pure definition.
-fn objective_def(s: &spec::Slo, o: &spec::Objective, sli: &Sli) -> Result<slo::ObjectiveDef, String> {
+fn objective_def(
+    s: &spec::Slo,
+    o: &spec::Objective,
+    sli: &Sli,
+) -> Result<slo::ObjectiveDef, String> {
     let indicator = match &sli.spec {
         SliSpec::Threshold { metric_source } => {
-            let aggregate = metric_source.lodestar.as_ref().map(|q| q.aggregate.clone()).unwrap_or(Aggregate::Quantile(0.95));
-            let (Some(op), Some(value)) = (o.op.clone(), o.value) else {
-                return Err(format!("objective {:?} of a threshold SLI needs op and value", o.name));
+            let aggregate = metric_source
+                .lodestar
+                .as_ref()
+                .map(|q| q.aggregate.clone())
+                .unwrap_or(Aggregate::Quantile(0.95));
+            let (Some(op), Some(value)) = (o.op, o.value) else {
+                return Err(format!(
+                    "objective {:?} of a threshold SLI needs op and value",
+                    o.name
+                ));
             };
-            slo::Indicator::Threshold { op: map_op(op), value, aggregate: map_aggregate(aggregate) }
+            slo::Indicator::Threshold {
+                op: map_op(op),
+                value,
+                aggregate: map_aggregate(aggregate),
+            }
         }
         _ => slo::Indicator::Ratio,
     };
     let slice_minutes = || -> Result<u32, String> {
-        let w = o.time_slice_window.as_ref().ok_or("timeSliceWindow is missing")?;
-        let m = w.minutes().ok_or_else(|| format!("timeSliceWindow {w} must be in minutes, hours, days or weeks"))?;
+        let w = o
+            .time_slice_window
+            .as_ref()
+            .ok_or("timeSliceWindow is missing")?;
+        let m = w.minutes().ok_or_else(|| {
+            format!("timeSliceWindow {w} must be in minutes, hours, days or weeks")
+        })?;
         u32::try_from(m).map_err(|_| format!("timeSliceWindow {w} is too long"))
     };
     let method = match s.budgeting_method {
@@ -239,13 +297,18 @@ fn objective_def(s: &spec::Slo, o: &spec::Objective, sli: &Sli) -> Result<slo::O
             slice_minutes: slice_minutes()?,
             slice_target: o.time_slice_target.ok_or("timeSliceTarget is missing")?,
         },
-        BudgetingMethod::RatioTimeslices => slo::Method::RatioTimeslices { slice_minutes: slice_minutes()? },
+        BudgetingMethod::RatioTimeslices => slo::Method::RatioTimeslices {
+            slice_minutes: slice_minutes()?,
+        },
     };
     let tw = &s.time_window;
     let window = match &tw.calendar {
         None => slo::Window::Rolling {
             minutes: tw.duration.minutes().ok_or_else(|| {
-                format!("rolling window {} must be in minutes, hours, days or weeks", tw.duration)
+                format!(
+                    "rolling window {} must be in minutes, hours, days or weeks",
+                    tw.duration
+                )
             })?,
         },
         Some(cal) => {
@@ -254,14 +317,29 @@ fn objective_def(s: &spec::Slo, o: &spec::Objective, sli: &Sli) -> Result<slo::O
                 DurationUnit::Month => slo::CalendarUnit::Month,
                 DurationUnit::Quarter => slo::CalendarUnit::Quarter,
                 DurationUnit::Year => slo::CalendarUnit::Year,
-                _ => return Err(format!("calendar window {} must be in weeks, months, quarters or years", tw.duration)),
+                _ => {
+                    return Err(format!(
+                        "calendar window {} must be in weeks, months, quarters or years",
+                        tw.duration
+                    ));
+                }
             };
             let tz = jiff::tz::TimeZone::get(&cal.time_zone)
                 .map_err(|e| format!("time zone {:?}: {e}", cal.time_zone))?;
-            slo::Window::Calendar { unit, count: tw.duration.value, start: cal.start_time, tz }
+            slo::Window::Calendar {
+                unit,
+                count: tw.duration.value,
+                start: cal.start_time,
+                tz,
+            }
         }
     };
-    Ok(slo::ObjectiveDef { target: o.target, indicator, method, window })
+    Ok(slo::ObjectiveDef {
+        target: o.target,
+        indicator,
+        method,
+        window,
+    })
 }
 
 fn map_op(op: Op) -> slo::Op {

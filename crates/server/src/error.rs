@@ -9,9 +9,16 @@ use axum::response::{IntoResponse, Response};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{file}:{line}: {message}")]
-    TokenFile { file: String, line: usize, message: String },
+    TokenFile {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid specs:\n{0}")]
     Specs(String),
     #[error("{0}")]
@@ -57,7 +64,8 @@ impl IntoResponse for ApiError {
         let mut resp = (status, axum::Json(body)).into_response();
         match self {
             ApiError::Overloaded(_) => {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::Unauthorized => {
                 resp.headers_mut()

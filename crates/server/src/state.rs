@@ -44,7 +44,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 32 << 20, max_line_bytes: 64 << 10, max_concurrent_ingest: 16 }
+        Limits {
+            max_body_bytes: 32 << 20,
+            max_line_bytes: 64 << 10,
+            max_concurrent_ingest: 16,
+        }
     }
 }
 
@@ -91,7 +95,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,7 +126,10 @@ impl AppState {
 
     /// The catalog in force now.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Re-reads the spec files; an invalid set is refused with its
@@ -130,7 +139,9 @@ impl AppState {
         let catalog = match loaded {
             Ok(c) => c,
             Err(diags) => {
-                self.counters.reload_failures.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .reload_failures
+                    .fetch_add(1, Ordering::Relaxed);
                 return Err(diags);
             }
         };
@@ -153,26 +164,46 @@ impl AppState {
         let limits = ingest::Limits {
             max_line_bytes: self.options.limits.max_line_bytes,
             oldest_allowed: now
-                .checked_sub(jiff::SignedDuration::from_mins(self.options.retention_minutes))
+                .checked_sub(jiff::SignedDuration::from_mins(
+                    self.options.retention_minutes,
+                ))
                 .unwrap_or(Timestamp::MIN),
             max_future_secs: 300,
             max_listed_errors: 100,
         };
         let mut batch = Batch::new();
-        let report = catalog.pipeline.ingest_ndjson(body, &limits, now, &mut batch);
+        let report = catalog
+            .pipeline
+            .ingest_ndjson(body, &limits, now, &mut batch);
         if !batch.is_empty() {
             let deltas: Vec<(SeriesKey, slo::Minute, slo::Bucket)> = batch
                 .deltas()
                 .into_iter()
-                .map(|(k, m, b)| (SeriesKey { sli: k.sli, dimension: k.dimension, value: k.value }, m, b))
+                .map(|(k, m, b)| {
+                    (
+                        SeriesKey {
+                            sli: k.sli,
+                            dimension: k.dimension,
+                            value: k.value,
+                        },
+                        m,
+                        b,
+                    )
+                })
                 .collect();
             self.store
                 .append(&deltas)
                 .map_err(|e| ApiError::Internal(format!("storing events: {e}")))?;
         }
-        self.counters.ingest_requests.fetch_add(1, Ordering::Relaxed);
-        self.counters.events_accepted.fetch_add(report.accepted, Ordering::Relaxed);
-        self.counters.events_rejected.fetch_add(report.rejected, Ordering::Relaxed);
+        self.counters
+            .ingest_requests
+            .fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .events_accepted
+            .fetch_add(report.accepted, Ordering::Relaxed);
+        self.counters
+            .events_rejected
+            .fetch_add(report.rejected, Ordering::Relaxed);
         Ok(report)
     }
 }

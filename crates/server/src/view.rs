@@ -11,12 +11,18 @@ use crate::error::ApiError;
 
 /// RFC 3339 text of a minute index.
 pub fn minute_to_rfc3339(m: slo::Minute) -> String {
-    Timestamp::from_second(m * 60).map(|t| t.to_string()).unwrap_or_default()
+    Timestamp::from_second(m * 60)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// `{"slos": [...]}` for every SLO at `at`.
 pub fn slos_document(catalog: &Catalog, store: &Store, at: Timestamp, history: usize) -> Value {
-    let slos: Vec<Value> = catalog.slos.iter().map(|e| slo_value(e, store, at, history)).collect();
+    let slos: Vec<Value> = catalog
+        .slos
+        .iter()
+        .map(|e| slo_value(e, store, at, history))
+        .collect();
     json!({ "at": at.to_string(), "slos": slos })
 }
 
@@ -28,7 +34,9 @@ pub fn slo_document(
     at: Timestamp,
     history: usize,
 ) -> Result<Value, ApiError> {
-    let entry = catalog.slo(name).ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+    let entry = catalog
+        .slo(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
     Ok(slo_value(entry, store, at, history))
 }
 
@@ -55,10 +63,18 @@ fn evaluate_objective<'a>(
         Source::Unsupported(why) => return Err(why.clone()),
     };
     let reader = store.read();
-    let key = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+    let key = SeriesKey {
+        sli: sli.clone(),
+        dimension: String::new(),
+        value: String::new(),
+    };
     let eval = match reader.series(&key) {
         Some(view) => slo::evaluate(def, &view, at),
-        None => slo::evaluate(def, &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(), at),
+        None => slo::evaluate(
+            def,
+            &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
+            at,
+        ),
     };
     Ok((eval, def))
 }
@@ -68,17 +84,31 @@ fn budget_history(o: &ObjectiveEntry, store: &Store, at: Timestamp, points: usiz
         return Vec::new();
     };
     let reader = store.read();
-    let key = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+    let key = SeriesKey {
+        sli: sli.clone(),
+        dimension: String::new(),
+        value: String::new(),
+    };
     let hist = match reader.series(&key) {
         Some(view) => slo::budget_history(def, &view, at, points),
-        None => slo::budget_history(def, &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(), at, points),
+        None => slo::budget_history(
+            def,
+            &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
+            at,
+            points,
+        ),
     };
-    hist.into_iter().map(|(m, r)| json!({ "t": minute_to_rfc3339(m), "remaining": r })).collect()
+    hist.into_iter()
+        .map(|(m, r)| json!({ "t": minute_to_rfc3339(m), "remaining": r }))
+        .collect()
 }
 
 fn evaluation_value(e: &slo::Evaluation) -> Value {
-    let burn: serde_json::Map<String, Value> =
-        e.burn_rates.iter().map(|b| (b.label.to_string(), json!(b.value))).collect();
+    let burn: serde_json::Map<String, Value> = e
+        .burn_rates
+        .iter()
+        .map(|b| (b.label.to_string(), json!(b.value)))
+        .collect();
     json!({
         "status": e.status.as_str(),
         "sli": { "good": e.good, "total": e.total, "value": e.sli, "raw_good": e.raw_good, "raw_total": e.raw_total },
@@ -89,7 +119,12 @@ fn evaluation_value(e: &slo::Evaluation) -> Value {
 }
 
 /// One objective's figures at `at`.
-pub fn objective_document(o: &ObjectiveEntry, store: &Store, at: Timestamp, history: usize) -> (Value, Option<slo::Evaluation>) {
+pub fn objective_document(
+    o: &ObjectiveEntry,
+    store: &Store,
+    at: Timestamp,
+    history: usize,
+) -> (Value, Option<slo::Evaluation>) {
     let mut doc = json!({ "name": o.name, "display_name": o.display_name });
     let eval = match evaluate_objective(o, store, at) {
         Ok((eval, def)) => {
@@ -146,7 +181,12 @@ pub fn slo_value(entry: &SloEntry, store: &Store, at: Timestamp, history: usize)
         }
         objectives.push(doc);
     }
-    let window_bounds = evals.first().map(|(_, e)| (minute_to_rfc3339(e.window_from), minute_to_rfc3339(e.window_to)));
+    let window_bounds = evals.first().map(|(_, e)| {
+        (
+            minute_to_rfc3339(e.window_from),
+            minute_to_rfc3339(e.window_to),
+        )
+    });
     let tw = &s.time_window;
     let mut doc = json!({
         "name": s.metadata.name,
@@ -181,7 +221,11 @@ pub fn slo_value(entry: &SloEntry, store: &Store, at: Timestamp, history: usize)
     }
     if entry.composite && !evals.is_empty() {
         let parts: Vec<(f64, &slo::Evaluation)> = evals.iter().map(|(w, e)| (*w, e)).collect();
-        let target = entry.objectives.iter().find_map(|o| o.def.as_ref().ok().map(|d| d.target)).unwrap_or(0.0);
+        let target = entry
+            .objectives
+            .iter()
+            .find_map(|o| o.def.as_ref().ok().map(|d| d.target))
+            .unwrap_or(0.0);
         let c = slo::composite(&parts, target);
         doc["composite"] = evaluation_value(&c);
         doc["status"] = json!(c.status.as_str());
@@ -229,13 +273,22 @@ pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Val
 
 /// The answer to an ingest request.
 pub fn ingest_document(r: &ingest::IngestReport) -> Value {
-    let errors: Vec<Value> = r.errors.iter().map(|e| json!({ "line": e.line, "message": e.message })).collect();
-    let folded: Vec<Value> =
-        r.folded_segments.iter().map(|(sli, dim)| json!({ "sli": sli, "dimension": dim })).collect();
+    let errors: Vec<Value> = r
+        .errors
+        .iter()
+        .map(|e| json!({ "line": e.line, "message": e.message }))
+        .collect();
+    let folded: Vec<Value> = r
+        .folded_segments
+        .iter()
+        .map(|(sli, dim)| json!({ "sli": sli, "dimension": dim }))
+        .collect();
     let mut doc = json!({ "accepted": r.accepted, "rejected": r.rejected, "errors": errors });
     if !folded.is_empty() {
         doc["folded_segments"] = Value::Array(folded);
-        doc["note"] = json!("segment cardinality cap reached: new values of these dimensions are counted under \"other\"");
+        doc["note"] = json!(
+            "segment cardinality cap reached: new values of these dimensions are counted under \"other\""
+        );
     }
     if r.rejected as usize > r.errors.len() {
         doc["errors_truncated"] = json!(true);
@@ -246,8 +299,15 @@ pub fn ingest_document(r: &ingest::IngestReport) -> Value {
 /// Per-segment figures of one SLO (each configured dimension, values sorted
 /// by budget consumed): the drill-down behind "which region, version or
 /// flag is burning the budget".
-pub fn segments_document(catalog: &Catalog, store: &Store, name: &str, at: Timestamp) -> Result<Value, ApiError> {
-    let entry = catalog.slo(name).ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+pub fn segments_document(
+    catalog: &Catalog,
+    store: &Store,
+    name: &str,
+    at: Timestamp,
+) -> Result<Value, ApiError> {
+    let entry = catalog
+        .slo(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
     let reader = store.read();
     let mut objectives = Vec::new();
     for o in &entry.objectives {
@@ -255,19 +315,30 @@ pub fn segments_document(catalog: &Catalog, store: &Store, name: &str, at: Times
             objectives.push(json!({ "name": o.name, "dimensions": [] }));
             continue;
         };
-        let whole = SeriesKey { sli: sli.clone(), dimension: String::new(), value: String::new() };
+        let whole = SeriesKey {
+            sli: sli.clone(),
+            dimension: String::new(),
+            value: String::new(),
+        };
         let whole_consumed = reader
             .series(&whole)
             .map(|v| slo::evaluate(def, &v, at).budget.consumed)
             .unwrap_or(0.0);
-        let mut dims: std::collections::BTreeMap<String, Vec<(f64, Value)>> = std::collections::BTreeMap::new();
+        let mut dims: std::collections::BTreeMap<String, Vec<(f64, Value)>> =
+            std::collections::BTreeMap::new();
         for (key, series) in reader.segments(sli) {
             let e = slo::evaluate(def, &series, at);
-            let share = if whole_consumed > 0.0 { Some(e.budget.consumed / whole_consumed) } else { None };
+            let share = if whole_consumed > 0.0 {
+                Some(e.budget.consumed / whole_consumed)
+            } else {
+                None
+            };
             let mut v = evaluation_value(&e);
             v["value"] = json!(key.value);
             v["share_of_consumed"] = json!(share);
-            dims.entry(key.dimension.clone()).or_default().push((e.budget.consumed, v));
+            dims.entry(key.dimension.clone())
+                .or_default()
+                .push((e.budget.consumed, v));
         }
         let dimensions: Vec<Value> = dims
             .into_iter()

@@ -59,7 +59,12 @@ impl Diagnostic {
 
     /// Where the diagnostic points, without its message.
     pub fn location(&self) -> Location {
-        Location { file: self.file.clone(), line: self.line, col: self.col, path: self.path.clone() }
+        Location {
+            file: self.file.clone(),
+            line: self.line,
+            col: self.col,
+            path: self.path.clone(),
+        }
     }
 }
 
@@ -112,7 +117,10 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub(crate) fn new(mode: Mode) -> Sink {
-        Sink { mode, diags: Vec::new() }
+        Sink {
+            mode,
+            diags: Vec::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, severity: Severity, at: &Location, message: impl Into<String>) {
@@ -154,7 +162,8 @@ impl Sink {
     /// All diagnostics ordered by file, then line, then column; diagnostics
     /// at the same place keep the order they were found in.
     pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
-        self.diags.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        self.diags
+            .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         self.diags
     }
 }
@@ -163,7 +172,10 @@ impl Sink {
 /// dotted path (it contains `.`, `/` or anything but letters, digits, `_`
 /// and `-`).
 pub(crate) fn key_path(parent: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     match (plain, parent.is_empty()) {
         (true, true) => key.to_string(),
         (true, false) => format!("{parent}.{key}"),

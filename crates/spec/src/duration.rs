@@ -80,7 +80,8 @@ pub struct DurationShorthand {
 impl DurationShorthand {
     /// Parses `28d`; the error says what was expected.
     pub fn parse(text: &str) -> Result<DurationShorthand, String> {
-        let expected = || format!("expected a duration like 5m, 1h, 28d, 4w, 1M, 1Q or 1Y, got {text:?}");
+        let expected =
+            || format!("expected a duration like 5m, 1h, 28d, 4w, 1M, 1Q or 1Y, got {text:?}");
         let Some(unit_char) = text.chars().last() else {
             return Err(expected());
         };
@@ -88,12 +89,19 @@ impl DurationShorthand {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(expected());
         }
+        if unit_char.is_ascii_digit() {
+            return Err(format!(
+                "expected a duration with a unit, like 5m, 1h, 28d, 4w, 1M, 1Q or 1Y, got {text:?}"
+            ));
+        }
         let Some(unit) = DurationUnit::from_letter(unit_char) else {
             return Err(format!(
                 "unknown duration unit {unit_char:?} in {text:?}; expected one of m, h, d, w, M, Q, Y"
             ));
         };
-        let value: u32 = digits.parse().map_err(|_| format!("duration {text:?} is too large"))?;
+        let value: u32 = digits
+            .parse()
+            .map_err(|_| format!("duration {text:?} is too large"))?;
         if value == 0 {
             return Err(format!("expected a positive duration, got {text:?}"));
         }

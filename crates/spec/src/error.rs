@@ -29,6 +29,10 @@ pub enum LoadError {
 
 impl LoadError {
     pub(crate) fn read(path: &std::path::Path, e: &std::io::Error) -> LoadError {
-        LoadError::Read { path: path.to_path_buf(), kind: e.kind(), message: e.to_string() }
+        LoadError::Read {
+            path: path.to_path_buf(),
+            kind: e.kind(),
+            message: e.to_string(),
+        }
     }
 }

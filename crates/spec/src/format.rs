@@ -71,7 +71,14 @@ fn order(shape: Shape) -> &'static [&'static str] {
     match shape {
         Shape::Free => &[],
         Shape::Root => &["apiVersion", "kind", "metadata", "spec"],
-        Shape::Embedded(_) => &["alertPolicyRef", "conditionRef", "targetRef", "kind", "metadata", "spec"],
+        Shape::Embedded(_) => &[
+            "alertPolicyRef",
+            "conditionRef",
+            "targetRef",
+            "kind",
+            "metadata",
+            "spec",
+        ],
         Shape::Metadata => &["name", "displayName", "labels", "annotations"],
         Shape::InlineSli => &["metadata", "spec"],
         Shape::TimeWindow => &["duration", "isRolling", "calendar"],
@@ -119,7 +126,14 @@ fn order(shape: Shape) -> &'static [&'static str] {
             ],
             Spec::AlertCondition => &["description", "severity", "condition"],
             Spec::AlertNotificationTarget => &["target", "description"],
-            Spec::Journey => &["description", "weight", "owner", "steps", "completionSlo", "timeToFirstActionSlo"],
+            Spec::Journey => &[
+                "description",
+                "weight",
+                "owner",
+                "steps",
+                "completionSlo",
+                "timeToFirstActionSlo",
+            ],
         },
     }
 }
@@ -127,12 +141,20 @@ fn order(shape: Shape) -> &'static [&'static str] {
 /// The shape of `key`'s value inside a mapping of shape `shape` (for lists,
 /// the shape of their items).
 fn child(shape: Shape, key: &str, siblings: &[Entry]) -> Shape {
-    let sibling = |k: &str| siblings.iter().find(|e| e.key == k).and_then(|e| e.value.scalar()).map(|(t, _)| t);
+    let sibling = |k: &str| {
+        siblings
+            .iter()
+            .find(|e| e.key == k)
+            .and_then(|e| e.value.scalar())
+            .map(|(t, _)| t)
+    };
     match (shape, key) {
-        (Shape::Root, "metadata") | (Shape::Embedded(_), "metadata") | (Shape::InlineSli, "metadata") => {
-            Shape::Metadata
-        }
-        (Shape::Root, "spec") => sibling("kind").and_then(Spec::of_kind).map_or(Shape::Free, Shape::Spec),
+        (Shape::Root, "metadata")
+        | (Shape::Embedded(_), "metadata")
+        | (Shape::InlineSli, "metadata") => Shape::Metadata,
+        (Shape::Root, "spec") => sibling("kind")
+            .and_then(Spec::of_kind)
+            .map_or(Shape::Free, Shape::Spec),
         (Shape::Embedded(spec), "spec") => Shape::Spec(spec),
         (Shape::InlineSli, "spec") => Shape::Spec(Spec::Sli),
         (Shape::Spec(Spec::Slo), "indicator") | (Shape::Objective, "indicator") => Shape::InlineSli,
@@ -146,16 +168,21 @@ fn child(shape: Shape, key: &str, siblings: &[Entry]) -> Shape {
         (Shape::MetricHolder, "metricSource") => Shape::MetricSource,
         (Shape::MetricSource, "spec") if sibling("type") == Some("lodestar") => Shape::LodestarSpec,
         (Shape::Spec(Spec::AlertPolicy), "conditions") => Shape::Embedded(Spec::AlertCondition),
-        (Shape::Spec(Spec::AlertPolicy), "notificationTargets") => Shape::Embedded(Spec::AlertNotificationTarget),
+        (Shape::Spec(Spec::AlertPolicy), "notificationTargets") => {
+            Shape::Embedded(Spec::AlertNotificationTarget)
+        }
         (Shape::Spec(Spec::AlertCondition), "condition") => Shape::BurnRate,
         (Shape::Spec(Spec::Journey), "steps") => Shape::JourneyStep,
         _ => Shape::Free,
     }
 }
 
-fn ordered<'a>(entries: &'a [Entry], shape: Shape) -> Vec<&'a Entry> {
+fn ordered(entries: &[Entry], shape: Shape) -> Vec<&Entry> {
     let keys = order(shape);
-    let mut out: Vec<&Entry> = keys.iter().filter_map(|k| entries.iter().find(|e| e.key == *k)).collect();
+    let mut out: Vec<&Entry> = keys
+        .iter()
+        .filter_map(|k| entries.iter().find(|e| e.key == *k))
+        .collect();
     out.extend(entries.iter().filter(|e| !keys.contains(&e.key.as_str())));
     out
 }
@@ -164,9 +191,14 @@ fn ordered<'a>(entries: &'a [Entry], shape: Shape) -> Vec<&'a Entry> {
 pub(crate) fn format(text: &str, json: bool) -> Result<String, Vec<tree::SyntaxError>> {
     let docs = tree::parse(text)?;
     let docs: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
+    Ok(emit(&docs, json))
+}
+
+/// Canonical text of parsed documents.
+fn emit(docs: &[&Node], json: bool) -> String {
     let mut out = String::new();
     if json {
-        match docs.as_slice() {
+        match docs {
             [] => {}
             [one] => json_node(&mut out, one, Shape::Root, 0),
             many => {
@@ -182,22 +214,26 @@ pub(crate) fn format(text: &str, json: bool) -> Result<String, Vec<tree::SyntaxE
         if !docs.is_empty() {
             out.push('\n');
         }
-        return Ok(out);
+        return out;
     }
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
         match &d.value {
-            Value::Map(entries) if !entries.is_empty() => yaml_map(&mut out, entries, Shape::Root, 0, false),
-            Value::Seq(items) if !items.is_empty() => yaml_seq(&mut out, items, Shape::Root, 0, false),
+            Value::Map(entries) if !entries.is_empty() => {
+                yaml_map(&mut out, entries, Shape::Root, 0, false)
+            }
+            Value::Seq(items) if !items.is_empty() => {
+                yaml_seq(&mut out, items, Shape::Root, 0, false)
+            }
             _ => {
                 yaml_inline(&mut out, d, 1);
                 out.push('\n');
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -301,12 +337,23 @@ fn scalar_form(text: &str, style: Style) -> Form {
 }
 
 fn key_text(key: &str, style: Style) -> String {
-    let keep_plain = plain_safe(key) && (style == Style::Plain || (classify(key) == Plain::Str && !other_tools_would_type(key)));
-    if keep_plain { key.to_string() } else { double_quoted(key) }
+    let keep_plain = plain_safe(key)
+        && (style == Style::Plain || (classify(key) == Plain::Str && !other_tools_would_type(key)));
+    if keep_plain {
+        key.to_string()
+    } else {
+        double_quoted(key)
+    }
 }
 
+/// Characters YAML does not allow raw, or that some readers treat as line
+/// breaks or byte-order marks.
 fn awkward(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{85}' | '\u{feff}' | '\u{2028}' | '\u{2029}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{85}' | '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// True when `s` reads back as the same string in plain block style.
@@ -328,11 +375,16 @@ fn plain_safe(s: &str) -> bool {
 /// numbers or dates if unquoted.
 fn other_tools_would_type(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~") {
+    if matches!(
+        lower.as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~"
+    ) {
         return true;
     }
     s.bytes().any(|b| b.is_ascii_digit())
-        && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'+' | b'-' | b'e' | b'E'))
+        && s.bytes().all(|b| {
+            b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'+' | b'-' | b'e' | b'E')
+        })
 }
 
 /// True when `s` can be written as a `|` block and read back unchanged.
@@ -342,7 +394,10 @@ fn literal_safe(s: &str) -> bool {
     s.contains('\n')
         && !s.chars().any(|c| c != '\n' && (awkward(c) || c == '\t'))
         && lines.iter().all(|l| l.is_empty() || !l.trim().is_empty())
-        && lines.iter().find(|l| !l.is_empty()).is_some_and(|l| !l.starts_with(' '))
+        && lines
+            .iter()
+            .find(|l| !l.is_empty())
+            .is_some_and(|l| !l.starts_with(' '))
 }
 
 fn double_quoted(s: &str) -> String {

@@ -27,9 +27,9 @@ pub use diagnostic::{Diagnostic, Location, Mode, Severity};
 pub use duration::{DurationShorthand, DurationUnit};
 pub use error::LoadError;
 pub use model::{
-    Aggregate, AlertCondition, AlertNotificationTarget, AlertPolicy, BudgetingMethod, Calendar, DataSource, Journey,
-    JourneyStep, LodestarQuery, Metadata, MetricSource, Objective, Op, Ownership, RawType, Service, Sli,
-    SliDocumentation, SliSpec, Slo, SpecSet, TimeWindow,
+    Aggregate, AlertCondition, AlertNotificationTarget, AlertPolicy, BudgetingMethod, Calendar,
+    DataSource, Journey, JourneyStep, LodestarQuery, Metadata, MetricSource, Objective, Op,
+    Ownership, RawType, Service, Sli, SliDocumentation, SliSpec, Slo, SpecSet, TimeWindow,
 };
 
 use diagnostic::Sink;
@@ -62,25 +62,38 @@ impl Loaded {
 pub fn load_sources(sources: &[(String, String)], mode: Mode) -> Loaded {
     let mut sink = Sink::new(mode);
     let mut objects = Vec::new();
+    let mut refs = Vec::new();
     for (file, text) in sources {
         match tree::parse(text) {
             Err(errors) => {
                 for e in errors {
-                    let at = Location { file: file.clone(), line: e.pos.line, col: e.pos.col, path: String::new() };
+                    let at = Location {
+                        file: file.clone(),
+                        line: e.pos.line,
+                        col: e.pos.col,
+                        path: String::new(),
+                    };
                     sink.error(&at, e.message);
                 }
             }
             Ok(documents) => {
-                let mut doc = decode::Doc { file, sink: &mut sink };
+                let mut doc = decode::Doc {
+                    file,
+                    sink: &mut sink,
+                    refs: &mut refs,
+                };
                 for d in &documents {
                     decode::decode_document(&mut doc, d, &mut objects);
                 }
             }
         }
     }
-    let set = resolve::resolve(&objects, &mut sink);
+    let set = resolve::resolve(&objects, &refs, &mut sink);
     let failed = sink.has_errors();
-    Loaded { set: (!failed).then_some(set), diagnostics: sink.finish() }
+    Loaded {
+        set: (!failed).then_some(set),
+        diagnostics: sink.finish(),
+    }
 }
 
 /// Loads spec files and folders (recursively: `*.yaml`, `*.yml`, `*.json`,

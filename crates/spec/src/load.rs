@@ -32,19 +32,29 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), Lo
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit => {
-            return Err(LoadError::NotFound { path: path.to_path_buf() });
+            return Err(LoadError::NotFound {
+                path: path.to_path_buf(),
+            });
         }
         Err(e) => return Err(LoadError::read(path, &e)),
     };
     if meta.is_dir() {
         let mut entries = std::fs::read_dir(path)
-            .and_then(|rd| rd.map(|e| e.map(|e| e.path())).collect::<Result<Vec<_>, _>>())
+            .and_then(|rd| {
+                rd.map(|e| e.map(|e| e.path()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(|e| LoadError::read(path, &e))?;
         entries.sort();
         for entry in entries {
             collect(&entry, false, out)?;
         }
-    } else if explicit || path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
+    } else if explicit
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e))
+    {
         out.push(path.to_path_buf());
     }
     Ok(())

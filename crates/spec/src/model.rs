@@ -134,12 +134,24 @@ pub struct Sli {
 }
 
 /// What an SLI measures.
+// Boxing would change the public shape others match on; these are built
+// once per load, so the size difference costs nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SliSpec {
     /// `ratioMetric` with `total` and exactly one of `good` / `bad`.
-    Ratio { counter: bool, good: Option<MetricSource>, bad: Option<MetricSource>, total: MetricSource },
+    Ratio {
+        counter: bool,
+        good: Option<MetricSource>,
+        bad: Option<MetricSource>,
+        total: MetricSource,
+    },
     /// `ratioMetric` with a precomputed `raw` ratio.
-    RatioRaw { counter: bool, raw_type: RawType, raw: MetricSource },
+    RatioRaw {
+        counter: bool,
+        raw_type: RawType,
+        raw: MetricSource,
+    },
     /// `thresholdMetric`.
     Threshold { metric_source: MetricSource },
 }

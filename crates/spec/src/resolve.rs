@@ -13,17 +13,17 @@ use std::collections::HashMap;
 
 use crate::decode::lodestar::{self, lodestar_query};
 use crate::decode::{
-    AlertPolicyDraft, Doc, Draft, IndicatorDraft, InlineOrRef, Kind, MetricSourceDraft, Object, ObjectiveDraft,
-    RefDraft, Role, SliDraft, SliSpecDraft, SloDraft, to_json,
+    AlertPolicyDraft, Doc, Draft, IndicatorDraft, InlineOrRef, Kind, MetricSourceDraft, Object,
+    ObjectiveDraft, RefDraft, Role, SliDraft, SliSpecDraft, SloDraft, to_json,
 };
 use crate::diagnostic::{Location, Sink, key_path};
 use crate::model::{
-    AlertPolicy, DataSource, MetricSource, Objective, Sli, SliDocumentation,
-    SliSpec, Slo, SpecSet,
+    AlertPolicy, DataSource, MetricSource, Objective, Sli, SliDocumentation, SliSpec, Slo, SpecSet,
 };
 
-/// Resolves `objects` (in file order) into a spec set.
-pub(crate) fn resolve(objects: &[Object], sink: &mut Sink) -> SpecSet {
+/// Resolves `objects` (in file order) into a spec set; `refs` are all
+/// references written in them, each checked for existence once.
+pub(crate) fn resolve(objects: &[Object], refs: &[(Kind, RefDraft)], sink: &mut Sink) -> SpecSet {
     let mut index: HashMap<(Kind, &str), usize> = HashMap::new();
     for (i, o) in objects.iter().enumerate() {
         match index.get(&(o.kind, o.name.as_str())) {
@@ -46,7 +46,25 @@ pub(crate) fn resolve(objects: &[Object], sink: &mut Sink) -> SpecSet {
             }
         }
     }
-    let mut r = Resolver { objects, index, data_sources: HashMap::new(), slis: HashMap::new(), policies: HashMap::new() };
+    for (kind, r) in refs {
+        if !index.contains_key(&(*kind, r.name.as_str())) {
+            sink.error(
+                &r.loc,
+                format!(
+                    "{} {:?} not found in the loaded files",
+                    kind.as_str(),
+                    r.name
+                ),
+            );
+        }
+    }
+    let mut r = Resolver {
+        objects,
+        index,
+        data_sources: HashMap::new(),
+        slis: HashMap::new(),
+        policies: HashMap::new(),
+    };
     let mut set = SpecSet::default();
     for o in objects {
         if let Some(Draft::DataSource(d)) = &o.draft {
@@ -66,14 +84,16 @@ pub(crate) fn resolve(objects: &[Object], sink: &mut Sink) -> SpecSet {
     for o in objects {
         match &o.draft {
             Some(Draft::AlertCondition(c)) => set.alert_conditions.push(c.clone()),
-            Some(Draft::AlertNotificationTarget(t)) => set.alert_notification_targets.push(t.clone()),
+            Some(Draft::AlertNotificationTarget(t)) => {
+                set.alert_notification_targets.push(t.clone())
+            }
             Some(Draft::Service(s)) => set.services.push(s.clone()),
             _ => {}
         }
     }
     for o in objects {
         if let Some(Draft::AlertPolicy(d)) = &o.draft {
-            let policy = r.alert_policy(d, sink);
+            let policy = r.alert_policy(d);
             if let Some(p) = &policy {
                 set.alert_policies.push(p.clone());
             }
@@ -83,14 +103,12 @@ pub(crate) fn resolve(objects: &[Object], sink: &mut Sink) -> SpecSet {
     for o in objects {
         match &o.draft {
             Some(Draft::Slo(d)) => set.slos.extend(r.slo(d, sink)),
-            Some(Draft::Journey(j)) => {
-                let mut ok = true;
-                for slo_ref in &j.slo_refs {
-                    ok &= r.lookup(Kind::Slo, slo_ref, sink).is_some();
-                }
-                if ok {
-                    set.journeys.push(j.journey.clone());
-                }
+            Some(Draft::Journey(j))
+                if j.slo_refs
+                    .iter()
+                    .all(|slo_ref| r.lookup(Kind::Slo, slo_ref).is_some()) =>
+            {
+                set.journeys.push(j.journey.clone());
             }
             _ => {}
         }
@@ -108,21 +126,16 @@ struct Resolver<'o> {
 }
 
 impl Resolver<'_> {
-    /// The draft a reference names; reports a missing object. `None` also
-    /// when the object exists but failed to decode (already reported).
-    fn lookup(&self, kind: Kind, r: &RefDraft, sink: &mut Sink) -> Option<&Draft> {
-        match self.index.get(&(kind, r.name.as_str())) {
-            Some(&i) => self.objects[i].draft.as_ref(),
-            None => {
-                sink.error(&r.loc, format!("{} {:?} not found in the loaded files", kind.as_str(), r.name));
-                None
-            }
-        }
+    /// The draft a reference names; `None` when it is missing or failed to
+    /// decode (both already reported).
+    fn lookup(&self, kind: Kind, r: &RefDraft) -> Option<&Draft> {
+        let &i = self.index.get(&(kind, r.name.as_str()))?;
+        self.objects[i].draft.as_ref()
     }
 
     fn metric_source(&self, d: &MetricSourceDraft, sink: &mut Sink) -> Option<MetricSource> {
         let data_source = match &d.metric_source_ref {
-            Some(r) => match self.lookup(Kind::DataSource, r, sink) {
+            Some(r) => match self.lookup(Kind::DataSource, r) {
                 Some(_) => Some(self.data_sources.get(&r.name)?),
                 None => return None,
             },
@@ -152,7 +165,13 @@ impl Resolver<'_> {
                 );
                 return None;
             }
-            let mut doc = Doc { file: &d.location.file, sink };
+            // References were all collected during decoding; none are made here.
+            let mut no_refs = Vec::new();
+            let mut doc = Doc {
+                file: &d.location.file,
+                sink,
+                refs: &mut no_refs,
+            };
             Some(lodestar_query(&mut doc, &d.spec, &d.spec_path, d.role)?)
         } else {
             None
@@ -168,13 +187,24 @@ impl Resolver<'_> {
 
     fn sli(&self, d: &SliDraft, sink: &mut Sink) -> Option<Sli> {
         let spec = match &d.spec {
-            SliSpecDraft::Threshold { metric_source } => {
-                SliSpec::Threshold { metric_source: self.metric_source(metric_source, sink)? }
-            }
-            SliSpecDraft::RatioRaw { counter, raw_type, raw } => {
-                SliSpec::RatioRaw { counter: *counter, raw_type: *raw_type, raw: self.metric_source(raw, sink)? }
-            }
-            SliSpecDraft::Ratio { counter, good, bad, total } => {
+            SliSpecDraft::Threshold { metric_source } => SliSpec::Threshold {
+                metric_source: self.metric_source(metric_source, sink)?,
+            },
+            SliSpecDraft::RatioRaw {
+                counter,
+                raw_type,
+                raw,
+            } => SliSpec::RatioRaw {
+                counter: *counter,
+                raw_type: *raw_type,
+                raw: self.metric_source(raw, sink)?,
+            },
+            SliSpecDraft::Ratio {
+                counter,
+                good,
+                bad,
+                total,
+            } => {
                 let total = self.metric_source(total, sink);
                 let good = good.as_ref().map(|g| self.metric_source(g, sink));
                 let bad = bad.as_ref().map(|b| self.metric_source(b, sink));
@@ -193,7 +223,12 @@ impl Resolver<'_> {
                         return None;
                     }
                 }
-                SliSpec::Ratio { counter: *counter, good, bad, total }
+                SliSpec::Ratio {
+                    counter: *counter,
+                    good,
+                    bad,
+                    total,
+                }
             }
         };
         Some(Sli {
@@ -207,28 +242,36 @@ impl Resolver<'_> {
 
     /// An SLO's (or composite objective's) indicator, with the SLO's
     /// documentation filling what the SLI leaves out.
-    fn indicator(&self, d: &IndicatorDraft, fallback: &SliDocumentation, sink: &mut Sink) -> Option<Sli> {
+    fn indicator(
+        &self,
+        d: &IndicatorDraft,
+        fallback: &SliDocumentation,
+        sink: &mut Sink,
+    ) -> Option<Sli> {
         let mut sli = match d {
             InlineOrRef::Inline(draft) => self.sli(draft, sink)?,
             InlineOrRef::Ref(r) => {
-                self.lookup(Kind::Sli, r, sink)?;
+                self.lookup(Kind::Sli, r)?;
                 self.slis.get(&r.name).cloned().flatten()?
             }
         };
         let doc = &mut sli.documentation;
         doc.why = doc.why.take().or_else(|| fallback.why.clone());
         doc.how = doc.how.take().or_else(|| fallback.how.clone());
-        doc.acceptable_variation = doc.acceptable_variation.take().or_else(|| fallback.acceptable_variation.clone());
+        doc.acceptable_variation = doc
+            .acceptable_variation
+            .take()
+            .or_else(|| fallback.acceptable_variation.clone());
         Some(sli)
     }
 
-    fn alert_policy(&self, d: &AlertPolicyDraft, sink: &mut Sink) -> Option<AlertPolicy> {
+    fn alert_policy(&self, d: &AlertPolicyDraft) -> Option<AlertPolicy> {
         let mut ok = true;
         let mut conditions = Vec::new();
         for c in &d.conditions {
             match c {
                 InlineOrRef::Inline(c) => conditions.push(c.clone()),
-                InlineOrRef::Ref(r) => match self.lookup(Kind::AlertCondition, r, sink) {
+                InlineOrRef::Ref(r) => match self.lookup(Kind::AlertCondition, r) {
                     Some(Draft::AlertCondition(c)) => conditions.push(c.clone()),
                     _ => ok = false,
                 },
@@ -238,7 +281,7 @@ impl Resolver<'_> {
         for t in &d.notification_targets {
             match t {
                 InlineOrRef::Inline(t) => targets.push(t.clone()),
-                InlineOrRef::Ref(r) => match self.lookup(Kind::AlertNotificationTarget, r, sink) {
+                InlineOrRef::Ref(r) => match self.lookup(Kind::AlertNotificationTarget, r) {
                     Some(Draft::AlertNotificationTarget(t)) => targets.push(t.clone()),
                     _ => ok = false,
                 },
@@ -257,12 +300,18 @@ impl Resolver<'_> {
     }
 
     fn slo(&self, d: &SloDraft, sink: &mut Sink) -> Option<Slo> {
-        let indicator = d.indicator.as_ref().map(|i| self.indicator(i, &d.documentation, sink));
+        let indicator = d
+            .indicator
+            .as_ref()
+            .map(|i| self.indicator(i, &d.documentation, sink));
         let mut ok = !matches!(indicator, Some(None));
         let indicator = indicator.flatten();
         let mut objectives = Vec::with_capacity(d.objectives.len());
         for o in &d.objectives {
-            let own = o.indicator.as_ref().map(|i| self.indicator(i, &d.documentation, sink));
+            let own = o
+                .indicator
+                .as_ref()
+                .map(|i| self.indicator(i, &d.documentation, sink));
             if matches!(own, Some(None)) {
                 ok = false;
             }
@@ -276,12 +325,14 @@ impl Resolver<'_> {
         let mut alert_policies = Vec::with_capacity(d.alert_policies.len());
         for p in &d.alert_policies {
             match p {
-                InlineOrRef::Inline(p) => match self.alert_policy(p, sink) {
+                InlineOrRef::Inline(p) => match self.alert_policy(p) {
                     Some(p) => alert_policies.push(p),
                     None => ok = false,
                 },
                 InlineOrRef::Ref(r) => {
-                    let found = self.lookup(Kind::AlertPolicy, r, sink).and_then(|_| self.policies.get(&r.name)?.clone());
+                    let found = self
+                        .lookup(Kind::AlertPolicy, r)
+                        .and_then(|_| self.policies.get(&r.name)?.clone());
                     match found {
                         Some(p) => alert_policies.push(p),
                         None => ok = false,
@@ -305,7 +356,12 @@ impl Resolver<'_> {
 }
 
 /// Final objective; checks `op`/`value` against the indicator's kind.
-fn objective(o: &ObjectiveDraft, sli: &Sli, own: Option<Sli>, sink: &mut Sink) -> Option<Objective> {
+fn objective(
+    o: &ObjectiveDraft,
+    sli: &Sli,
+    own: Option<Sli>,
+    sink: &mut Sink,
+) -> Option<Objective> {
     let threshold = matches!(sli.spec, SliSpec::Threshold { .. });
     let mut op = o.op.as_ref().map(|(op, _)| *op);
     let mut value = o.value.as_ref().map(|(v, _)| *v);
@@ -313,13 +369,22 @@ fn objective(o: &ObjectiveDraft, sli: &Sli, own: Option<Sli>, sink: &mut Sink) -
     if threshold {
         for (key, present) in [("op", op.is_some()), ("value", value.is_some())] {
             if !present {
-                let at = Location { path: key_path(&o.location.path, key), ..o.location.clone() };
+                let at = Location {
+                    path: key_path(&o.location.path, key),
+                    ..o.location.clone()
+                };
                 sink.error(&at, "property is required for threshold indicators");
                 ok = false;
             }
         }
     } else {
-        for at in [o.op.as_ref().map(|(_, at)| at), o.value.as_ref().map(|(_, at)| at)].into_iter().flatten() {
+        for at in [
+            o.op.as_ref().map(|(_, at)| at),
+            o.value.as_ref().map(|(_, at)| at),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if sink.lenient() {
                 sink.warning(at, "property is ignored for ratio indicators");
             } else {

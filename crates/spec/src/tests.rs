@@ -1,1 +1,254 @@
-//! placeholder
+//! Crate-level tests of the public API with the `check(input, expect)`
+//! helper; the rule-by-rule coverage lives in the golden files under
+//! `tests/data/`.
+
+use super::*;
+
+fn source(name: &str, text: &str) -> (String, String) {
+    (name.to_string(), text.to_string())
+}
+
+/// Loads `input` as `slo.yaml` in `mode` and renders every diagnostic, then
+/// `ok` or `not loaded`.
+fn render(input: &str, mode: Mode) -> String {
+    let loaded = load_sources(&[source("slo.yaml", input)], mode);
+    let mut out: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+    out.push(if loaded.set.is_some() {
+        "ok".into()
+    } else {
+        "not loaded".into()
+    });
+    out.join("\n")
+}
+
+fn check(input: &str, expect: &str) {
+    assert_eq!(render(input, Mode::Strict), expect);
+}
+
+const RATIO_SLO: &str = "\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout
+  annotations:
+    lodestar.dev/owner: payments
+spec:
+  service: checkout
+  indicatorRef: errors
+  timeWindow:
+    - {duration: 28d, isRolling: true}
+  budgetingMethod: Occurrences
+  objectives:
+      - op: lt
+        target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: errors
+spec:
+  ratioMetric:
+    bad: {metricSource: {type: lodestar, spec: {filter: status == \"error\"}}}
+    total: {metricSource: {type: lodestar, spec: {filter: \"true\"}}}
+";
+
+#[test]
+fn the_documented_example_message_comes_out_exactly() {
+    check(
+        RATIO_SLO,
+        "slo.yaml:14:9: spec.objectives[0].op: property is forbidden for ratio indicators\nnot loaded",
+    );
+}
+
+#[test]
+fn lenient_mode_turns_the_same_problem_into_a_warning_and_loads() {
+    assert_eq!(
+        render(RATIO_SLO, Mode::Lenient),
+        "slo.yaml:14:9: spec.objectives[0].op: warning: property is ignored for ratio indicators\nok"
+    );
+    let loaded = load_sources(&[source("slo.yaml", RATIO_SLO)], Mode::Lenient);
+    let set = loaded.set.as_ref().unwrap();
+    assert_eq!(set.slos[0].objectives[0].op, None);
+    assert_eq!(loaded.warnings().count(), 1);
+    assert_eq!(loaded.errors().count(), 0);
+}
+
+#[test]
+fn a_valid_file_loads_without_diagnostics() {
+    check(
+        &RATIO_SLO.replace("      - op: lt\n", "      - name: availability\n"),
+        "ok",
+    );
+}
+
+#[test]
+fn warnings_alone_do_not_stop_loading() {
+    let no_owner = RATIO_SLO
+        .replace("  annotations:\n    lodestar.dev/owner: payments\n", "")
+        .replace("op: lt", "name: a");
+    check(
+        &no_owner,
+        "slo.yaml:3:1: metadata.annotations[\"lodestar.dev/owner\"]: warning: SLO has no owner; set this annotation to the owning team\nok",
+    );
+}
+
+#[test]
+fn diagnostics_are_ordered_by_file_then_position_across_files() {
+    let bad = "apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: X\nspec:\n  bogus: 1\n";
+    let loaded = load_sources(
+        &[
+            source("b.yaml", bad),
+            source("a.yaml", &bad.replace(": X", ": Y")),
+        ],
+        Mode::Strict,
+    );
+    let lines: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}:{}", d.file, d.line, d.col))
+        .collect();
+    assert_eq!(
+        lines,
+        ["a.yaml:4:9", "a.yaml:6:3", "b.yaml:4:9", "b.yaml:6:3"]
+    );
+    assert!(loaded.set.is_none());
+}
+
+#[test]
+fn every_file_is_checked_even_after_a_syntax_error() {
+    let loaded = load_sources(
+        &[
+            source("broken.yaml", "a: [1\n"),
+            source(
+                "ok.yaml",
+                "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: Bad}\n",
+            ),
+        ],
+        Mode::Strict,
+    );
+    let files: Vec<&str> = loaded.diagnostics.iter().map(|d| d.file.as_str()).collect();
+    assert_eq!(files, ["broken.yaml", "ok.yaml"]);
+}
+
+#[test]
+fn diagnostic_and_location_display() {
+    let d = Diagnostic {
+        severity: Severity::Warning,
+        file: "f.yaml".into(),
+        line: 3,
+        col: 5,
+        path: "spec.x".into(),
+        message: "hm".into(),
+    };
+    assert_eq!(d.to_string(), "f.yaml:3:5: spec.x: warning: hm");
+    assert_eq!(d.location().to_string(), "f.yaml:3:5: spec.x");
+    let e = Diagnostic {
+        severity: Severity::Error,
+        path: String::new(),
+        ..d
+    };
+    assert_eq!(e.to_string(), "f.yaml:3:5: hm");
+    assert_eq!(e.location().to_string(), "f.yaml:3:5");
+}
+
+#[test]
+fn property_paths_quote_keys_with_dots_and_slashes() {
+    use crate::diagnostic::{index_path, key_path};
+    assert_eq!(key_path("", "spec"), "spec");
+    assert_eq!(
+        key_path("metadata.annotations", "lodestar.dev/owner"),
+        "metadata.annotations[\"lodestar.dev/owner\"]"
+    );
+    assert_eq!(
+        key_path("metadata.labels", "a b"),
+        "metadata.labels[\"a b\"]"
+    );
+    assert_eq!(index_path("spec.objectives", 2), "spec.objectives[2]");
+}
+
+#[test]
+fn op_holds() {
+    assert!(Op::Lt.holds(1.0, 2.0) && !Op::Lt.holds(2.0, 2.0));
+    assert!(Op::Lte.holds(2.0, 2.0) && !Op::Lte.holds(3.0, 2.0));
+    assert!(Op::Gt.holds(3.0, 2.0) && !Op::Gt.holds(2.0, 2.0));
+    assert!(Op::Gte.holds(2.0, 2.0) && !Op::Gte.holds(1.0, 2.0));
+}
+
+#[test]
+fn aggregates_parse_quantiles_exactly() {
+    use crate::decode::lodestar::parse_aggregate;
+    assert_eq!(parse_aggregate("p95"), Ok(Aggregate::Quantile(0.95)));
+    assert_eq!(parse_aggregate("p99.9"), Ok(Aggregate::Quantile(0.999)));
+    assert_eq!(parse_aggregate("p99.99"), Ok(Aggregate::Quantile(0.9999)));
+    assert_eq!(parse_aggregate("p5"), Ok(Aggregate::Quantile(0.05)));
+    assert_eq!(parse_aggregate("rate"), Ok(Aggregate::Rate));
+    for bad in ["p0", "p100", "p", "p.5", "p5.", "P95", "p-1", "p1e1", "avg"] {
+        assert!(parse_aggregate(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn format_source_reports_syntax_errors_as_diagnostics() {
+    let errors = format_source("x.yaml", "a: [1\n").unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].line, errors[0].severity),
+        ("x.yaml", 2, Severity::Error)
+    );
+    assert_eq!(
+        format_source("x.JSON", "a: 1").unwrap(),
+        "{\n  \"a\": 1\n}\n"
+    );
+    assert_eq!(format_source("x.yml", "{a: 1}").unwrap(), "a: 1\n");
+}
+
+#[test]
+fn time_zones_are_stored_by_their_canonical_name() {
+    let text = RATIO_SLO
+        .replace("    - {duration: 28d, isRolling: true}", "    - {duration: 1M, calendar: {startTime: 2024-01-01 00:00:00, timeZone: europe/berlin}}")
+        .replace("op: lt", "name: a");
+    let set = load_sources(&[source("slo.yaml", &text)], Mode::Strict)
+        .set
+        .unwrap();
+    let cal = set.slos[0].time_window.calendar.as_ref().unwrap();
+    assert_eq!(cal.time_zone, "Europe/Berlin");
+    assert_eq!(cal.start_time, jiff::civil::date(2024, 1, 1).at(0, 0, 0, 0));
+}
+
+#[test]
+fn an_sli_referenced_by_two_slos_gets_each_slos_documentation_fallback() {
+    let slo = |name: &str, why: &str| {
+        {
+            RATIO_SLO
+                .split("---")
+                .next()
+                .unwrap()
+                .replace("name: checkout", &format!("name: {name}"))
+                .replace(
+                    "    lodestar.dev/owner: payments\n",
+                    &format!("    lodestar.dev/owner: payments\n    lodestar.dev/why: {why}\n"),
+                )
+        }
+        .replace("op: lt", "name: a")
+    };
+    let sli = RATIO_SLO.split("---").nth(1).unwrap().to_string();
+    let text = format!(
+        "{}---\n{}---{}",
+        slo("one", "first"),
+        slo("two", "second"),
+        sli
+    );
+    let set = load_sources(&[source("slo.yaml", &text)], Mode::Strict)
+        .set
+        .unwrap();
+    let why: Vec<_> = set
+        .slos
+        .iter()
+        .map(|s| s.indicator.as_ref().unwrap().documentation.why.clone())
+        .collect();
+    assert_eq!(why, [Some("first".to_string()), Some("second".to_string())]);
+    assert_eq!(
+        set.slis[0].documentation.why, None,
+        "the standalone SLI keeps its own documentation"
+    );
+}

@@ -82,20 +82,24 @@ pub(crate) fn classify(text: &str) -> Plain {
         "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "true" | "True" | "TRUE" => return Plain::Bool(true),
         "false" | "False" | "FALSE" => return Plain::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Plain::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Plain::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Plain::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
         _ => {}
     }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return i64::from_str_radix(hex, 16).map_or(Plain::Str, Plain::Int);
-        }
+    if let Some(hex) = text.strip_prefix("0x")
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return i64::from_str_radix(hex, 16).map_or(Plain::Str, Plain::Int);
     }
-    if let Some(oct) = text.strip_prefix("0o") {
-        if !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-            return i64::from_str_radix(oct, 8).map_or(Plain::Str, Plain::Int);
-        }
+    if let Some(oct) = text.strip_prefix("0o")
+        && !oct.is_empty()
+        && oct.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return i64::from_str_radix(oct, 8).map_or(Plain::Str, Plain::Int);
     }
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
@@ -158,9 +162,14 @@ impl Node {
     /// What the node is, for messages like `expected a string, got a list`.
     pub(crate) fn describe(&self) -> String {
         match &self.value {
+            Value::Seq(items) if items.is_empty() => "an empty list".into(),
+            Value::Map(entries) if entries.is_empty() => "an empty object".into(),
             Value::Seq(_) => "a list".into(),
             Value::Map(_) => "an object".into(),
-            Value::Scalar { text, style: Style::Plain } => match classify(text) {
+            Value::Scalar {
+                text,
+                style: Style::Plain,
+            } => match classify(text) {
                 Plain::Null => "null".into(),
                 Plain::Bool(_) => format!("boolean {text}"),
                 Plain::Int(_) | Plain::Float(_) => format!("number {text}"),
@@ -187,14 +196,24 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, Vec<SyntaxError>> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
-        builder.errors.push(SyntaxError { pos: pos_of(e.marker()), message: format!("invalid YAML: {}", e.info()) });
+        builder.errors.push(SyntaxError {
+            pos: pos_of(e.marker()),
+            message: format!("invalid YAML: {}", e.info()),
+        });
     }
-    if builder.errors.is_empty() { Ok(builder.docs) } else { Err(builder.errors) }
+    if builder.errors.is_empty() {
+        Ok(builder.docs)
+    } else {
+        Err(builder.errors)
+    }
 }
 
 fn pos_of(mark: &Marker) -> Pos {
     // yaml_rust2 lines are 1-based but columns 0-based.
-    Pos { line: u32::try_from(mark.line()).unwrap_or(u32::MAX), col: u32::try_from(mark.col() + 1).unwrap_or(u32::MAX) }
+    Pos {
+        line: u32::try_from(mark.line()).unwrap_or(u32::MAX),
+        col: u32::try_from(mark.col() + 1).unwrap_or(u32::MAX),
+    }
 }
 
 enum Frame {
@@ -230,24 +249,56 @@ impl MarkedEventReceiver for Builder {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let style = match style {
-                    TScalarStyle::Plain if tag.as_ref().is_some_and(tag_makes_string) => Style::Quoted,
+                    TScalarStyle::Plain if tag.as_ref().is_some_and(tag_makes_string) => {
+                        Style::Quoted
+                    }
                     TScalarStyle::Plain => Style::Plain,
                     TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => Style::Quoted,
                     TScalarStyle::Literal | TScalarStyle::Folded => Style::Block,
                 };
-                self.complete(Node { value: Value::Scalar { text, style }, pos }, anchor, mark.index());
+                self.complete(
+                    Node {
+                        value: Value::Scalar { text, style },
+                        pos,
+                    },
+                    anchor,
+                    mark.index(),
+                );
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { pos, anchor, items: Vec::new() }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map { pos, index: mark.index(), anchor, entries: Vec::new(), key: None })
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
+                pos,
+                anchor,
+                items: Vec::new(),
+            }),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
+                pos,
+                index: mark.index(),
+                anchor,
+                entries: Vec::new(),
+                key: None,
+            }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => {
-                    self.complete(Node { value: Value::Seq(items), pos }, anchor, usize::MAX)
-                }
-                Some(Frame::Map { pos, anchor, entries, .. }) => {
-                    self.complete(Node { value: Value::Map(entries), pos }, anchor, usize::MAX)
-                }
+                Some(Frame::Seq { pos, anchor, items }) => self.complete(
+                    Node {
+                        value: Value::Seq(items),
+                        pos,
+                    },
+                    anchor,
+                    usize::MAX,
+                ),
+                Some(Frame::Map {
+                    pos,
+                    anchor,
+                    entries,
+                    ..
+                }) => self.complete(
+                    Node {
+                        value: Value::Map(entries),
+                        pos,
+                    },
+                    anchor,
+                    usize::MAX,
+                ),
                 None => {}
             },
             Event::Alias(id) => match self.anchors.get(&id) {
@@ -262,7 +313,13 @@ impl MarkedEventReceiver for Builder {
                                 ),
                             });
                         }
-                        let null = Node { value: Value::Scalar { text: String::new(), style: Style::Plain }, pos };
+                        let null = Node {
+                            value: Value::Scalar {
+                                text: String::new(),
+                                style: Style::Plain,
+                            },
+                            pos,
+                        };
                         self.complete(null, 0, mark.index());
                     } else {
                         let node = node.clone();
@@ -274,7 +331,13 @@ impl MarkedEventReceiver for Builder {
                         pos,
                         message: "alias refers to an anchor that is not defined before it (or contains it)".into(),
                     });
-                    let null = Node { value: Value::Scalar { text: String::new(), style: Style::Plain }, pos };
+                    let null = Node {
+                        value: Value::Scalar {
+                            text: String::new(),
+                            style: Style::Plain,
+                        },
+                        pos,
+                    };
                     self.complete(null, 0, mark.index());
                 }
             },
@@ -290,7 +353,8 @@ impl MarkedEventReceiver for Builder {
 /// Only the core schema's own tags keep a plain scalar typed; `!!str` and
 /// unknown tags make it a string.
 fn tag_makes_string(tag: &Tag) -> bool {
-    !(tag.handle == "tag:yaml.org,2002:" && matches!(tag.suffix.as_str(), "bool" | "int" | "float" | "null"))
+    !(tag.handle == "tag:yaml.org,2002:"
+        && matches!(tag.suffix.as_str(), "bool" | "int" | "float" | "null"))
 }
 
 impl Builder {
@@ -304,12 +368,23 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.docs.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { pos, index: map_index, entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                pos,
+                index: map_index,
+                entries,
+                key,
+                ..
+            }) => match key.take() {
                 Some((k, key_pos, key_style)) => {
                     if node.is_null() && node.scalar().is_some_and(|(t, _)| t.is_empty()) {
                         node.pos = key_pos;
                     }
-                    entries.push(Entry { key: k, key_pos, key_style, value: node });
+                    entries.push(Entry {
+                        key: k,
+                        key_pos,
+                        key_style,
+                        value: node,
+                    });
                 }
                 None => {
                     let text = match node.value {

@@ -11,5 +11,4 @@ mod it {
     mod golden;
     mod paths;
     mod summary;
-    mod zz_tmp;
 }

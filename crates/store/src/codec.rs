@@ -59,21 +59,35 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Sparse sketch: count, sum, zero weight, min, max, then the non-empty bins
-/// as (first index zigzag | gap to the previous index minus one, weight).
+/// Sparse sketch: count, sum, zero weight, min, max, the number of
+/// non-empty bins, then (when there are bins) the first index (zigzag) and
+/// the span to the last, then each bin as (gap to the previous index minus
+/// one, except for the first) and weight. The span lets a decoder allocate
+/// the dense form once.
 pub(crate) fn put_sketch(out: &mut Vec<u8>, s: &Sketch) {
     put_f64(out, s.count());
     put_f64(out, s.sum());
     put_f64(out, s.zero_count());
     put_f64(out, s.min().unwrap_or(f64::INFINITY));
     put_f64(out, s.max().unwrap_or(f64::NEG_INFINITY));
-    let n = s.bins().count();
-    put_varint(out, n as u64);
+    let (mut n, mut first, mut last) = (0u64, 0i32, 0i32);
+    for (i, _) in s.bins() {
+        if n == 0 {
+            first = i;
+        }
+        last = i;
+        n += 1;
+    }
+    put_varint(out, n);
+    if n == 0 {
+        return;
+    }
+    put_zigzag(out, i64::from(first));
+    put_varint(out, (i64::from(last) - i64::from(first)) as u64);
     let mut prev: Option<i32> = None;
     for (i, w) in s.bins() {
-        match prev {
-            None => put_zigzag(out, i64::from(i)),
-            Some(p) => put_varint(out, (i64::from(i) - i64::from(p) - 1) as u64),
+        if let Some(p) = prev {
+            put_varint(out, (i64::from(i) - i64::from(p) - 1) as u64);
         }
         put_f64(out, w);
         prev = Some(i);
@@ -107,12 +121,161 @@ pub(crate) fn pack_sketch(s: &Sketch) -> Box<[u8]> {
     out.into_boxed_slice()
 }
 
+// Packed sketches are produced by `pack_sketch` or validated by
+// `Reader::sketch` when loaded, so failing to decode one is a store bug.
+const PACKED_IS_VALID: &str = "packed sketches are validated when created";
+
+/// Header of a packed sketch and a cursor on its bins.
+struct PackedSketch<'a> {
+    count: f64,
+    sum: f64,
+    zero: f64,
+    min: f64,
+    max: f64,
+    /// (first index, last index) when there are bins.
+    span: Option<(i32, i32)>,
+    bins: PackedBins<'a>,
+}
+
+/// Iterates the bins of a trusted packed sketch.
+struct PackedBins<'a> {
+    r: Reader<'a>,
+    left: u64,
+    /// Index of the first bin (stored before the span, not as a gap).
+    first: i32,
+    prev: Option<i32>,
+}
+
+impl Iterator for PackedBins<'_> {
+    type Item = (i32, f64);
+    fn next(&mut self) -> Option<(i32, f64)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let i = match self.prev {
+            None => self.first,
+            Some(p) => p + 1 + self.r.varint().expect(PACKED_IS_VALID) as i32,
+        };
+        self.prev = Some(i);
+        Some((i, self.r.f64().expect(PACKED_IS_VALID)))
+    }
+}
+
+fn open_packed(bytes: &[u8]) -> PackedSketch<'_> {
+    let mut r = Reader::new(bytes);
+    let mut f = || r.f64().expect(PACKED_IS_VALID);
+    let (count, sum, zero, min, max) = (f(), f(), f(), f(), f());
+    let n = r.varint().expect(PACKED_IS_VALID);
+    let span = if n == 0 {
+        None
+    } else {
+        let first = r.zigzag().expect(PACKED_IS_VALID) as i32;
+        let last = first + r.varint().expect(PACKED_IS_VALID) as i32;
+        Some((first, last))
+    };
+    let bins = PackedBins { r, left: n, first: span.map_or(0, |s| s.0), prev: None };
+    PackedSketch { count, sum, zero, min, max, span, bins }
+}
+
 /// Decodes a sketch packed by `pack_sketch` in this process.
 pub(crate) fn unpack_sketch(bytes: &[u8]) -> Sketch {
-    let mut r = Reader::new(bytes);
-    // Packed sketches are produced by `pack_sketch` or validated by
-    // `Reader::sketch` when loaded, so failing here is a store bug.
-    r.sketch().expect("packed sketches are validated when created")
+    let p = open_packed(bytes);
+    Sketch::from_parts(span_hint(p.span).chain(p.bins), p.zero, p.count, p.sum, p.min, p.max)
+}
+
+/// Zero-weight entries at the first and last index: `Sketch::from_parts`
+/// then allocates the dense bins once instead of growing bin by bin.
+fn span_hint(span: Option<(i32, i32)>) -> impl Iterator<Item = (i32, f64)> {
+    span.into_iter().flat_map(|(first, last)| [(first, 0.0), (last, 0.0)])
+}
+
+/// Sums sketches (dense or packed) into one dense buffer without building a
+/// `Sketch` per input; `finish` gives what merging them all would.
+#[derive(Debug, Default)]
+pub(crate) struct SketchSum {
+    /// Bin index of `counts[0]`.
+    offset: i32,
+    counts: Vec<f64>,
+    zero: f64,
+    count: f64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+impl SketchSum {
+    pub fn new() -> Self {
+        SketchSum { min: f64::INFINITY, max: f64::NEG_INFINITY, ..SketchSum::default() }
+    }
+
+    /// Makes `[first, last]` addressable, with headroom so that sketches
+    /// reaching a little further do not shift the buffer each time.
+    fn cover(&mut self, first: i32, last: i32) {
+        const HEADROOM: i32 = 32;
+        if self.counts.is_empty() {
+            self.offset = first;
+            self.counts.resize((last - first + 1) as usize, 0.0);
+            return;
+        }
+        if first < self.offset {
+            let grow = (self.offset - first + HEADROOM) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0.0, grow));
+            self.offset -= grow as i32;
+        }
+        let end = self.offset + self.counts.len() as i32;
+        if last >= end {
+            self.counts.resize((last - self.offset + 1 + HEADROOM) as usize, 0.0);
+        }
+    }
+
+    fn add_header(&mut self, count: f64, sum: f64, zero: f64, min: f64, max: f64) {
+        self.count += count;
+        self.sum += sum;
+        self.zero += zero;
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+    }
+
+    pub fn add_sketch(&mut self, s: &Sketch) {
+        // Same rule as `Sketch::merge`: an empty sketch adds nothing.
+        if s.count() <= 0.0 {
+            return;
+        }
+        self.add_header(
+            s.count(),
+            s.sum(),
+            s.zero_count(),
+            s.min().unwrap_or(f64::INFINITY),
+            s.max().unwrap_or(f64::NEG_INFINITY),
+        );
+        let mut bins = s.bins().peekable();
+        let Some(&(first, _)) = bins.peek() else { return };
+        for (i, w) in bins {
+            self.cover(first, i);
+            self.counts[(i - self.offset) as usize] += w;
+        }
+    }
+
+    pub fn add_packed(&mut self, bytes: &[u8]) {
+        let p = open_packed(bytes);
+        if p.count <= 0.0 {
+            return;
+        }
+        self.add_header(p.count, p.sum, p.zero, p.min, p.max);
+        if let Some((first, last)) = p.span {
+            self.cover(first, last);
+            for (i, w) in p.bins {
+                self.counts[(i - self.offset) as usize] += w;
+            }
+        }
+    }
+
+    pub fn finish(self) -> Sketch {
+        let nonzero = || self.counts.iter().enumerate().filter(|(_, w)| **w != 0.0).map(|(i, w)| (self.offset + i as i32, *w));
+        let span = nonzero().next().map(|(first, _)| (first, nonzero().next_back().map_or(first, |(last, _)| last)));
+        Sketch::from_parts(span_hint(span).chain(nonzero()), self.zero, self.count, self.sum, self.min, self.max)
+    }
 }
 
 /// Range of bin indexes a real sketch can hold; anything outside is damage
@@ -242,25 +405,36 @@ impl<'a> Reader<'a> {
         let min = self.f64()?;
         let max = self.f64()?;
         let n = self.len()?;
+        if n == 0 {
+            return Ok(Sketch::from_parts([], zero, count, sum, min, max));
+        }
         let (lo, hi) = valid_bin_range();
-        let mut bins = Vec::with_capacity(n);
+        let at = self.pos;
+        let first = self.zigzag()?;
+        let span = self.varint()?;
+        let last = first.saturating_add(i64::try_from(span).unwrap_or(i64::MAX));
+        if first < lo || last > hi {
+            self.pos = at;
+            return self.fail("sketch bin indexes within the range of finite positive values");
+        }
+        let mut bins = Vec::with_capacity(n.min(1 + span as usize) + 2);
+        bins.extend(span_hint(Some((first as i32, last as i32))));
         let mut prev: Option<i64> = None;
         for _ in 0..n {
             let at = self.pos;
             let idx = match prev {
-                None => self.zigzag()?,
-                Some(p) => {
-                    let gap = self.varint()?;
-                    p.saturating_add(1).saturating_add(i64::try_from(gap).unwrap_or(i64::MAX))
-                }
+                None => first,
+                Some(p) => p.saturating_add(1).saturating_add(i64::try_from(self.varint()?).unwrap_or(i64::MAX)),
             };
-            if idx < lo || idx > hi {
+            if idx > last {
                 self.pos = at;
-                return self.fail("a sketch bin index within the range of finite positive values");
+                return self.fail("a sketch bin index within the announced span");
             }
-            let w = self.f64()?;
-            bins.push((idx as i32, w));
+            bins.push((idx as i32, self.f64()?));
             prev = Some(idx);
+        }
+        if prev != Some(last) {
+            return self.fail("the last sketch bin at the end of the announced span");
         }
         Ok(Sketch::from_parts(bins, zero, count, sum, min, max))
     }

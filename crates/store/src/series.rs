@@ -20,7 +20,7 @@
 
 use slo::{Bucket, Minute};
 
-use crate::codec::{pack_sketch, unpack_sketch};
+use crate::codec::{SketchSum, pack_sketch, unpack_sketch};
 use crate::key::SeriesKey;
 
 #[cfg(test)]
@@ -81,25 +81,62 @@ impl MinuteCell {
         }
     }
 
-    /// Adds this cell into `acc`.
-    fn add_to(&self, acc: &mut Bucket) {
-        acc.good += self.good;
-        acc.total += self.total;
-        acc.raw_good += self.raw_good;
-        acc.raw_total += self.raw_total;
-        if let Some(packed) = &self.values {
-            let s = unpack_sketch(packed);
-            match &mut acc.values {
-                Some(mine) => mine.merge(&s),
-                None => acc.values = Some(Box::new(s)),
-            }
+    pub fn to_bucket(&self) -> Bucket {
+        Bucket {
+            good: self.good,
+            total: self.total,
+            raw_good: self.raw_good,
+            raw_total: self.raw_total,
+            values: self.values.as_deref().map(|p| Box::new(unpack_sketch(p))),
+        }
+    }
+}
+
+/// A running sum of hour buckets and minute cells. Sketches go into one
+/// dense buffer, so summing N minutes decodes N packed sketches but builds
+/// one `Sketch`, at the end.
+struct BucketSum {
+    good: f64,
+    total: f64,
+    raw_good: u64,
+    raw_total: u64,
+    values: Option<SketchSum>,
+}
+
+impl BucketSum {
+    fn new() -> Self {
+        BucketSum { good: 0.0, total: 0.0, raw_good: 0, raw_total: 0, values: None }
+    }
+
+    fn add_counts(&mut self, good: f64, total: f64, raw_good: u64, raw_total: u64) {
+        self.good += good;
+        self.total += total;
+        self.raw_good += raw_good;
+        self.raw_total += raw_total;
+    }
+
+    fn add_bucket(&mut self, b: &Bucket) {
+        self.add_counts(b.good, b.total, b.raw_good, b.raw_total);
+        if let Some(s) = &b.values {
+            self.values.get_or_insert_with(SketchSum::new).add_sketch(s);
         }
     }
 
-    pub fn to_bucket(&self) -> Bucket {
-        let mut b = Bucket::default();
-        self.add_to(&mut b);
-        b
+    fn add_cell(&mut self, c: &MinuteCell) {
+        self.add_counts(c.good, c.total, c.raw_good, c.raw_total);
+        if let Some(p) = &c.values {
+            self.values.get_or_insert_with(SketchSum::new).add_packed(p);
+        }
+    }
+
+    fn finish(self) -> Bucket {
+        Bucket {
+            good: self.good,
+            total: self.total,
+            raw_good: self.raw_good,
+            raw_total: self.raw_total,
+            values: self.values.map(|s| Box::new(s.finish())),
+        }
     }
 }
 
@@ -179,34 +216,26 @@ impl Series {
 
     /// Sum of the buckets in `[from, to)` under the resolution rule.
     pub fn sum(&self, from: Minute, to: Minute) -> Bucket {
-        let mut acc = Bucket::default();
+        let mut acc = BucketSum::new();
         if from >= to {
-            return acc;
+            return acc.finish();
         }
         for (_, b) in self.hours_in(from, to.min(self.minutes_from)) {
-            acc.merge(b);
+            acc.add_bucket(b);
         }
         let lo = from.max(self.minutes_from);
         if lo >= to {
-            return acc;
+            return acc.finish();
         }
         let (h0, h1) = (ceil_hour(lo), floor_hour(to));
         if h0 < h1 {
-            for c in self.minutes_in(lo, h0) {
-                c.add_to(&mut acc);
-            }
-            for (_, b) in self.hours_in(h0, h1) {
-                acc.merge(b);
-            }
-            for c in self.minutes_in(h1, to) {
-                c.add_to(&mut acc);
-            }
+            self.minutes_in(lo, h0).iter().for_each(|c| acc.add_cell(c));
+            self.hours_in(h0, h1).iter().for_each(|(_, b)| acc.add_bucket(b));
+            self.minutes_in(h1, to).iter().for_each(|c| acc.add_cell(c));
         } else {
-            for c in self.minutes_in(lo, to) {
-                c.add_to(&mut acc);
-            }
+            self.minutes_in(lo, to).iter().for_each(|c| acc.add_cell(c));
         }
-        acc
+        acc.finish()
     }
 
     /// Calls `f` for every non-empty bucket `sum(from, to)` would add, in

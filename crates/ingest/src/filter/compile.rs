@@ -549,7 +549,7 @@ static CONST_EVENT: Event<'static> = Event {
 
 /// A scope for evaluating constant nodes, which never read the event.
 fn const_scope() -> Scope<'static> {
-    Scope::new(&CONST_EVENT, &[])
+    Scope::new(&CONST_EVENT, &[], 1)
 }
 
 fn fold_bool(node: BoolNode) -> BoolNode {

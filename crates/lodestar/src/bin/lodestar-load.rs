@@ -52,8 +52,18 @@ impl SplitMix {
     }
 }
 
-const ROUTES: [&str; 10] =
-    ["/", "/product/{id}", "/search", "/cart", "/cart/items", "/checkout", "/pay", "/account", "/orders", "/recommendations"];
+const ROUTES: [&str; 10] = [
+    "/",
+    "/product/{id}",
+    "/search",
+    "/cart",
+    "/cart/items",
+    "/checkout",
+    "/pay",
+    "/account",
+    "/orders",
+    "/recommendations",
+];
 const REGIONS: [&str; 3] = ["eu-west", "us-east", "ap-south"];
 const VERSIONS: [&str; 2] = ["v1.41.0", "v1.42.0"];
 const TIERS: [&str; 3] = ["free", "pro", "enterprise"];
@@ -82,12 +92,19 @@ fn body(rng: &mut SplitMix, n: usize, now_ms: i64) -> Vec<u8> {
 
 /// (utime + stime) in seconds and VmRSS in bytes of `pid`.
 fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).context("reading /proc/PID/stat")?;
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("reading /proc/PID/stat")?;
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     // Fields after the command: state is [0], utime [11], stime [12] (in clock ticks).
-    let ticks: f64 = fields.get(11).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|f| f.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0);
     let hz = std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -95,7 +112,8 @@ fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse::<f64>().ok())
         .unwrap_or(100.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading /proc/PID/status")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading /proc/PID/status")?;
     let rss_kb = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -112,7 +130,8 @@ fn main() -> anyhow::Result<()> {
     }
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
     let mut rng = SplitMix(42);
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..8).map(|_| body(&mut rng, args.batch, now_ms)).collect());
+    let bodies: Arc<Vec<Vec<u8>>> =
+        Arc::new((0..8).map(|_| body(&mut rng, args.batch, now_ms)).collect());
     let bytes_per_event = bodies[0].len() as f64 / args.batch as f64;
     let requests = args.events.div_ceil(args.batch as u64);
     let next = Arc::new(AtomicU64::new(0));
@@ -135,7 +154,9 @@ fn main() -> anyhow::Result<()> {
                     if i >= requests {
                         return Ok(());
                     }
-                    let mut req = agent.post(&url).header("Content-Type", "application/x-ndjson");
+                    let mut req = agent
+                        .post(&url)
+                        .header("Content-Type", "application/x-ndjson");
                     if let Some(t) = &token {
                         req = req.header("Authorization", format!("Bearer {t}"));
                     }
@@ -152,7 +173,8 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     for w in workers {
-        w.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+        w.join()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
     }
     let wall = started.elapsed().as_secs_f64();
     let accepted = accepted.load(Ordering::Relaxed);
@@ -164,8 +186,14 @@ fn main() -> anyhow::Result<()> {
         let (cpu1, rss) = proc_usage(pid)?;
         let cpu = cpu1 - cpu0;
         println!("server CPU time      {cpu:.2} s");
-        println!("events/CPU-second    {:.0}", accepted as f64 / cpu.max(1e-9));
-        println!("server RSS           {:.1} MiB", rss as f64 / (1 << 20) as f64);
+        println!(
+            "events/CPU-second    {:.0}",
+            accepted as f64 / cpu.max(1e-9)
+        );
+        println!(
+            "server RSS           {:.1} MiB",
+            rss as f64 / (1 << 20) as f64
+        );
     }
     Ok(())
 }

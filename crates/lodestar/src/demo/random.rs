@@ -1,9 +1,10 @@
 //! A small deterministic random source for the demo traffic: SplitMix64 and
 //! the few distributions the traffic model draws from (uniform, normal,
-//! Poisson). The demo must be reproducible from a seed on every platform, so
-//! this module uses only integer arithmetic and `f64` operations whose
-//! results IEEE 754 fixes; it must never read the clock, the OS entropy pool
-//! or any global state.
+//! Poisson). The same seed gives the same stream on every run of a build;
+//! `ln`, `exp` and `cos` come from the platform's math library, so another
+//! platform may differ in the last bits of a latency, never in the
+//! statistics. This module must never read the clock, the OS entropy pool or
+//! any global state.
 
 /// SplitMix64 (Steele, Lea and Flood): one 64-bit word of state, passes
 /// BigCrush, and any seed (zero included) gives a full-period stream, so

@@ -45,7 +45,7 @@ pub(super) const REGIONS: [Region; 3] = [
         fallback_offset_s: 19_800,
         peak_rps: 12.5,
         server_latency: 1.12,
-        client_latency: 1.2,
+        client_latency: 1.15,
     },
 ];
 
@@ -221,6 +221,8 @@ pub(super) const FIRST_ACTION_PAGES: [(&str, f64); 3] =
 
 /// Release versions: the old one, and the one rolled out 3 days before the anchor.
 pub(super) const VERSIONS: [&str; 2] = ["v1.41.0", "v1.42.0"];
+/// Index of v1.42.0 in [`VERSIONS`].
+pub(super) const NEW_VERSION: usize = 1;
 /// Share of traffic on the new version once it is rolled out (a 50/50 split).
 pub(super) const NEW_VERSION_SHARE: f64 = 0.5;
 /// The rollout happened this many days before the anchor's day, at 09:00 UTC.

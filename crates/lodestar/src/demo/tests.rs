@@ -786,3 +786,27 @@ fn real_ingest_pipeline_accepts_the_traffic_and_sees_the_outage() {
         "pipeline sees {failed:.3} of eu-west charges failing"
     );
 }
+
+#[test]
+fn degenerate_and_extreme_ranges_produce_nothing_or_valid_events() {
+    let mut out = Vec::new();
+    let d = Demo::new(ANCHOR_MS, 1);
+    assert_eq!(d.ndjson(ANCHOR_MS, ANCHOR_MS, &mut out), 0);
+    assert_eq!(d.ndjson(ANCHOR_MS, ANCHOR_MS - HOUR_MS, &mut out), 0);
+    assert_eq!(d.ndjson(i64::MIN, i64::MIN + HOUR_MS, &mut out), 0);
+    assert!(out.is_empty());
+    for anchor in [i64::MIN, i64::MAX] {
+        let d = Demo::new(anchor, 1);
+        out.clear();
+        let around = d.incidents()[1].end_ms;
+        let n = d.ndjson(around, around + 2 * MINUTE_MS, &mut out);
+        let text = String::from_utf8(out.clone()).expect("utf-8");
+        assert_eq!(text.lines().count() as u64, n);
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            let ts = v["timestamp"].as_str().expect("timestamp");
+            ts.parse::<jiff::Timestamp>()
+                .unwrap_or_else(|e| panic!("{ts}: {e}"));
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! Sampling: a minute's true request count per region, endpoint and cohort
 //! (version × flag) is a Poisson mean; successes are drawn at the endpoint's
 //! sample rate (coarser in the history than live, which keeps the 28-day
-//! backfill near 3.6 M events while live traffic runs at about 30 events/s),
+//! backfill near 3.8 M events while live traffic runs at about 30 events/s),
 //! failures at [`shop::ERROR_SAMPLE_RATE`]. Weighted by `sample_rate`, both
 //! regimes describe the same shop.
 
@@ -18,14 +18,13 @@ use jiff::tz::{Offset, TimeZone};
 
 use super::Incident;
 use super::random::{SplitMix64, stream_seed};
-use super::shop::{self, ENDPOINTS, Kind, REGIONS};
+use super::shop::{self, ENDPOINTS, Endpoint, Kind, REGIONS};
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
-/// 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: outside these a
-/// timestamp has no four-digit RFC 3339 year, so no events are made there.
+/// 0000-01-01T00:00:00Z: before it a timestamp has no four-digit RFC 3339
+/// year, so no events are made there (nor after `Timestamp::MAX`).
 const FIRST_MS: i64 = -62_167_219_200_000;
-const END_MS: i64 = 253_402_300_800_000;
 
 /// The demo shop anchored at an instant: history before it, live traffic after.
 #[derive(Clone, Debug)]
@@ -101,7 +100,10 @@ struct Cohort {
 }
 
 impl Demo {
+    /// The demo anchored at `anchor_ms` ("now"); anchors outside the years
+    /// 0000-9999 are moved to the nearest end, where the arithmetic is safe.
     pub fn new(anchor_ms: i64, seed: u64) -> Self {
+        let anchor_ms = anchor_ms.clamp(FIRST_MS + 30 * DAY_MS, Timestamp::MAX.as_millisecond());
         let day_of =
             |days_before: i64| (anchor_ms - days_before * DAY_MS).div_euclid(DAY_MS) * DAY_MS;
         let outage_start =
@@ -196,7 +198,10 @@ impl Demo {
         to_ms: i64,
         mut f: impl FnMut(i64, &[Event]),
     ) {
-        let (from_ms, to_ms) = (from_ms.max(FIRST_MS), to_ms.min(END_MS));
+        let (from_ms, to_ms) = (
+            from_ms.max(FIRST_MS),
+            to_ms.min(Timestamp::MAX.as_millisecond()),
+        );
         if from_ms >= to_ms {
             return;
         }
@@ -239,7 +244,7 @@ impl Demo {
                             new_checkout: flag == 1,
                         };
                         let mean = requests * ep.share * version_share * flag_share;
-                        let failure = failure(ep.kind, cohort, &c);
+                        let failure = failure(ep, cohort, &c);
                         let p = failure.total();
                         let failed = rng.poisson(mean * p / f64::from(shop::ERROR_SAMPLE_RATE));
                         let succeeded = rng.poisson(mean * (1.0 - p) / f64::from(ok_rate));
@@ -305,18 +310,15 @@ enum Cause {
     Provider,
 }
 
-fn failure(kind: Kind, cohort: Cohort, c: &Conditions) -> Failure {
+fn failure(ep: &Endpoint, cohort: Cohort, c: &Conditions) -> Failure {
     let provider = if c.outage && cohort.region == shop::OUTAGE_REGION {
         shop::OUTAGE_CHARGE_FAILURE
     } else {
         shop::PROVIDER_FAILURE_PROBABILITY
     };
-    let own = ENDPOINTS
-        .iter()
-        .find(|e| e.kind == kind)
-        .map_or(0.0, |e| e.error_probability);
-    let affected = c.regression && cohort.version == 1 && cohort.new_checkout;
-    match kind {
+    let own = ep.error_probability;
+    let affected = c.regression && cohort.version == shop::NEW_VERSION && cohort.new_checkout;
+    match ep.kind {
         Kind::Checkout if affected => Failure {
             own: shop::REGRESSION_CHECKOUT_ERRORS,
             provider,
@@ -351,7 +353,11 @@ fn draw_event(
     if rng.chance(ep.tail_probability) {
         duration_ms *= ep.tail_factor;
     }
-    if ep.kind == Kind::Search && c.regression && cohort.version == 1 && cohort.new_checkout {
+    if ep.kind == Kind::Search
+        && c.regression
+        && cohort.version == shop::NEW_VERSION
+        && cohort.new_checkout
+    {
         duration_ms *= shop::REGRESSION_SEARCH_SLOWDOWN;
     }
     let route = if ep.kind == Kind::FirstAction {

@@ -25,10 +25,20 @@ fn check_exit_codes_are_0_valid_1_invalid_2_io() {
     let bad = dir.path().join("bad.yaml");
     let text = std::fs::read_to_string(specs.join("shop.yaml")).unwrap();
     // `op` is forbidden on ratio objectives.
-    std::fs::write(&bad, text.replace("    - displayName: 99 % of payments succeed\n", "    - displayName: 99 % of payments succeed\n      op: lte\n")).unwrap();
+    std::fs::write(
+        &bad,
+        text.replace(
+            "    - displayName: 99 % of payments succeed\n",
+            "    - displayName: 99 % of payments succeed\n      op: lte\n",
+        ),
+    )
+    .unwrap();
     let (code, out, _) = run(&["check", bad.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    let line = out.lines().find(|l| l.contains("spec.objectives[0].op")).unwrap_or_else(|| panic!("{out}"));
+    let line = out
+        .lines()
+        .find(|l| l.contains("spec.objectives[0].op"))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(line.starts_with(&format!("{}:", bad.display())), "{line}");
     let mut parts = line[bad.display().to_string().len() + 1..].split(':');
     let (l, c) = (parts.next().unwrap(), parts.next().unwrap());
@@ -43,7 +53,14 @@ fn check_exit_codes_are_0_valid_1_invalid_2_io() {
     assert_eq!(code, 2, "{err}");
 
     // A CEL filter that does not compile is caught by check too.
-    std::fs::write(&bad, text.replace(r#"filter: 'status == "ok"'"#, r#"filter: 'status === "ok"'"#)).unwrap();
+    std::fs::write(
+        &bad,
+        text.replace(
+            r#"filter: 'status == "ok"'"#,
+            r#"filter: 'status === "ok"'"#,
+        ),
+    )
+    .unwrap();
     let (code, out, _) = run(&["check", bad.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("bad.yaml:"), "{out}");
@@ -54,13 +71,23 @@ fn fmt_is_idempotent_and_check_reports_changes() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("shop.yaml");
     let text = std::fs::read_to_string(specs_dir().join("shop.yaml")).unwrap();
-    std::fs::write(&f, text.replace("apiVersion: openslo/v1\nkind: Service", "kind: Service\napiVersion: openslo/v1")).unwrap();
+    std::fs::write(
+        &f,
+        text.replace(
+            "apiVersion: openslo/v1\nkind: Service",
+            "kind: Service\napiVersion: openslo/v1",
+        ),
+    )
+    .unwrap();
     let (code, out, _) = run(&["fmt", "--check", f.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     let (code, _, _) = run(&["fmt", f.to_str().unwrap()]);
     assert_eq!(code, 0);
     let once = std::fs::read_to_string(&f).unwrap();
-    assert!(once.starts_with("apiVersion: openslo/v1\nkind: Service"), "{once}");
+    assert!(
+        once.starts_with("apiVersion: openslo/v1\nkind: Service"),
+        "{once}"
+    );
     let (code, out, _) = run(&["fmt", "--check", f.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     let (code, out, _) = run(&["check", f.to_str().unwrap()]);
@@ -74,23 +101,53 @@ fn status_and_replay_talk_to_a_running_server() {
     let file = dir.path().join("history.ndjson");
     let mut lines = Vec::new();
     for m in 0..60 {
-        lines.push(event(minute_ms(m + 1), "POST /pay", "/pay", if m == 7 { "error" } else { "ok" }, 5.0, "eu-west"));
+        lines.push(event(
+            minute_ms(m + 1),
+            "POST /pay",
+            "/pay",
+            if m == 7 { "error" } else { "ok" },
+            5.0,
+            "eu-west",
+        ));
     }
     lines.insert(10, "this is not json".into());
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let (code, out, err) = run(&["replay", "--quiet", "--server", &s.base, "--chunk-bytes", "2000", file.to_str().unwrap()]);
+    let (code, out, err) = run(&[
+        "replay",
+        "--quiet",
+        "--server",
+        &s.base,
+        "--chunk-bytes",
+        "2000",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "a rejected line makes replay exit 1: {out}{err}");
     assert!(out.contains("60 events accepted, 1 rejected"), "{out}");
-    assert!(out.contains("(lines 11)"), "the rejected line is named by its number in the file: {out}");
+    assert!(
+        out.contains("(lines 11)"),
+        "the rejected line is named by its number in the file: {out}"
+    );
 
     let (code, out, err) = run(&["status", "--server", &s.base]);
     assert_eq!(code, 0, "{err}");
-    let row = out.lines().find(|l| l.contains("pay-availability")).unwrap_or_else(|| panic!("{out}"));
+    let row = out
+        .lines()
+        .find(|l| l.contains("pay-availability"))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("98.333% / 99.000%"), "{row}");
     assert!(out.contains("search-latency"));
     let (code, out, _) = run(&["status", "--server", &s.base, "--output", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["slos"][0]["objectives"][0]["sli"]["total"].as_f64(), Some(60.0));
-    assert_eq!(v["slos"][0]["objectives"][0]["budget_history"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        v["slos"][0]["objectives"][0]["sli"]["total"].as_f64(),
+        Some(60.0)
+    );
+    assert_eq!(
+        v["slos"][0]["objectives"][0]["budget_history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        24
+    );
 }

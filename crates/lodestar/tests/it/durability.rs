@@ -23,7 +23,14 @@ fn acknowledged_events_survive_kill_9() {
             let t = minute_ms(3);
             let mut body = String::new();
             for i in 0..BATCH {
-                body += &event(t + i as i64, "POST /pay", "/pay", if i % 50 == 0 { "error" } else { "ok" }, 3.0, "eu-west");
+                body += &event(
+                    t + i as i64,
+                    "POST /pay",
+                    "/pay",
+                    if i % 50 == 0 { "error" } else { "ok" },
+                    3.0,
+                    "eu-west",
+                );
                 body.push('\n');
             }
             // Bounded: at most 10,000 requests, and it stops at the first failure.
@@ -31,9 +38,13 @@ fn acknowledged_events_survive_kill_9() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                match agent.post(format!("{base}/api/v1/events")).send(body.as_bytes()) {
+                match agent
+                    .post(format!("{base}/api/v1/events"))
+                    .send(body.as_bytes())
+                {
                     Ok(mut r) if r.status().as_u16() == 200 => {
-                        let v: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+                        let v: serde_json::Value =
+                            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
                         acked.fetch_add(v["accepted"].as_u64().unwrap(), Ordering::SeqCst);
                     }
                     _ => break,
@@ -59,8 +70,14 @@ fn acknowledged_events_survive_kill_9() {
     let stored = doc["objectives"][0]["sli"]["raw_total"].as_u64().unwrap();
     // Every acknowledged event is there; at most the one request in flight
     // at the kill may also have been made durable before its answer.
-    assert!(stored >= acked, "lost acknowledged events: stored {stored}, acknowledged {acked}");
-    assert!(stored <= acked + BATCH, "stored {stored} > acknowledged {acked} + one batch");
+    assert!(
+        stored >= acked,
+        "lost acknowledged events: stored {stored}, acknowledged {acked}"
+    );
+    assert!(
+        stored <= acked + BATCH,
+        "stored {stored} > acknowledged {acked} + one batch"
+    );
     assert_eq!(stored % BATCH, 0, "a request is stored whole or not at all");
 }
 
@@ -71,9 +88,23 @@ fn clean_restart_keeps_every_figure() {
     let mut body = String::new();
     for m in 0..120 {
         for i in 0..5 {
-            body += &event(minute_ms(m + 1) + i, "GET /search", "/search", "ok", (10 * (i + 1) + m) as f64, "us-east");
+            body += &event(
+                minute_ms(m + 1) + i,
+                "GET /search",
+                "/search",
+                "ok",
+                (10 * (i + 1) + m) as f64,
+                "us-east",
+            );
             body.push('\n');
-            body += &event(minute_ms(m + 1) + i, "POST /pay", "/pay", if (m + i) % 17 == 0 { "error" } else { "ok" }, 9.0, "us-east");
+            body += &event(
+                minute_ms(m + 1) + i,
+                "POST /pay",
+                "/pay",
+                if (m + i) % 17 == 0 { "error" } else { "ok" },
+                9.0,
+                "us-east",
+            );
             body.push('\n');
         }
     }
@@ -84,5 +115,9 @@ fn clean_restart_keeps_every_figure() {
     let s = Server::start(dir.path(), &specs_dir(), &[]);
     let after = s.get(&format!("/api/v1/slos?at={at}")).1;
     assert_eq!(before, after);
-    assert_eq!(after["slos"][1]["objectives"][0]["sli"]["total"].as_f64(), Some(120.0), "120 one-minute slices with data");
+    assert_eq!(
+        after["slos"][1]["objectives"][0]["sli"]["total"].as_f64(),
+        Some(120.0),
+        "120 one-minute slices with data"
+    );
 }

@@ -37,7 +37,11 @@ impl Server {
     /// Starts `lodestar serve` and waits (≤ 60 s) until it listens.
     pub fn start(data: &Path, config: &Path, extra: &[&str]) -> Server {
         std::fs::create_dir_all(data).unwrap();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.join("server.log"))
+            .unwrap();
         let mut child = Command::new(bin())
             .arg("serve")
             .arg("--config")
@@ -67,7 +71,12 @@ impl Server {
                 panic!("server did not start within 60 s; log:\n{log}");
             }
         };
-        Server { child, base, agent: agent(), token: None }
+        Server {
+            child,
+            base,
+            agent: agent(),
+            token: None,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -82,17 +91,34 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let mut resp = self.with_auth(self.agent.get(format!("{}{}", self.base, path))).call().expect("GET");
+        let mut resp = self
+            .with_auth(self.agent.get(format!("{}{}", self.base, path)))
+            .call()
+            .expect("GET");
         let status = resp.status().as_u16();
-        let text = resp.body_mut().with_config().limit(64 << 20).read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub fn post(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        let mut resp = self.with_auth(self.agent.post(format!("{}{}", self.base, path))).send(body).expect("POST");
+        let mut resp = self
+            .with_auth(self.agent.post(format!("{}{}", self.base, path)))
+            .send(body)
+            .expect("POST");
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// SIGKILL, no chance to flush or snapshot.
@@ -103,7 +129,10 @@ impl Server {
 
     /// SIGTERM and wait (≤ 30 s) for a clean exit.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
         for _ in 0..300 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
@@ -122,7 +151,14 @@ impl Drop for Server {
 }
 
 /// An NDJSON event line.
-pub fn event(ts_ms: i64, name: &str, route: &str, status: &str, duration_ms: f64, region: &str) -> String {
+pub fn event(
+    ts_ms: i64,
+    name: &str,
+    route: &str,
+    status: &str,
+    duration_ms: f64,
+    region: &str,
+) -> String {
     format!(
         r#"{{"timestamp":{ts_ms},"name":"{name}","duration_ms":{duration_ms},"status":"{status}","attributes":{{"http.route":"{route}","region":"{region}"}}}}"#
     )
@@ -131,6 +167,9 @@ pub fn event(ts_ms: i64, name: &str, route: &str, status: &str, duration_ms: f64
 /// Now in epoch milliseconds, rounded down to a minute boundary minus
 /// `minutes_ago` minutes.
 pub fn minute_ms(minutes_ago: i64) -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     (now / 60_000 - minutes_ago) * 60_000
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::harness::{Server, event, minute_ms, specs_dir};
 
-fn objective<'a>(doc: &'a Value) -> &'a Value {
+fn objective(doc: &Value) -> &Value {
     &doc["objectives"][0]
 }
 
@@ -27,7 +27,9 @@ fn known_events_give_exact_figures_and_at_is_reproducible() {
         body.push('\n');
     }
     // A sampled error standing for ten events, and an event no SLI selects.
-    body += &format!(r#"{{"timestamp":{t0},"name":"POST /pay","status":"error","sample_rate":10,"attributes":{{"http.route":"/pay"}}}}"#);
+    body += &format!(
+        r#"{{"timestamp":{t0},"name":"POST /pay","status":"error","sample_rate":10,"attributes":{{"http.route":"/pay"}}}}"#
+    );
     body.push('\n');
     body += &event(t0, "GET /", "/", "error", 5.0, "eu-west");
     body.push('\n');
@@ -62,12 +64,20 @@ fn known_events_give_exact_figures_and_at_is_reproducible() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["value"].as_str().unwrap(), v["error_budget"]["consumed"].as_f64().unwrap()))
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap(),
+                v["error_budget"]["consumed"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(order, [("eu-west", 12.0), ("none", 10.0), ("us-east", 0.0)]);
     let share = dim["segments"][0]["share_of_consumed"].as_f64().unwrap();
     assert!((share - 12.0 / 22.0).abs() < 1e-12);
-    assert!(o["burn_rates"]["5m"].is_null(), "no events in the last 5 minutes: {o}");
+    assert!(
+        o["burn_rates"]["5m"].is_null(),
+        "no events in the last 5 minutes: {o}"
+    );
     assert_eq!(doc["status"], "exhausted");
     assert_eq!(doc["name"], "pay-availability");
     assert_eq!(doc["service"], "shop");
@@ -86,7 +96,12 @@ fn known_events_give_exact_figures_and_at_is_reproducible() {
 
     let (status, list) = s.get(&format!("/api/v1/slos?at={at}"));
     assert_eq!(status, 200);
-    let names: Vec<&str> = list["slos"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["pay-availability", "search-latency"]);
 
     let (status, err) = s.get("/api/v1/slos/nope");
@@ -118,11 +133,19 @@ fn bad_lines_are_answered_line_by_line_and_nothing_good_is_lost() {
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["accepted"], 2);
     assert_eq!(r["rejected"], 5);
-    let lines: Vec<u64> = r["errors"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [2, 3, 4, 5, 6]);
     for e in r["errors"].as_array().unwrap() {
         let m = e["message"].as_str().unwrap();
-        assert!(m.starts_with(|c: char| c.is_ascii_lowercase()), "messages start lowercase: {m}");
+        assert!(
+            m.starts_with(|c: char| c.is_ascii_lowercase()),
+            "messages start lowercase: {m}"
+        );
     }
     let (status, r) = s.post("/api/v1/events", b"{nope}\n");
     assert_eq!(status, 400, "{r}");
@@ -167,15 +190,29 @@ fn reload_swaps_valid_specs_and_refuses_invalid_ones() {
     assert_eq!(count(&s), 2);
 
     // An invalid change is refused with diagnostics; the running set stays.
-    std::fs::write(specs.join("shop.yaml"), original.replace("budgetingMethod: Occurrences", "budgetingMethod: Sometimes")).unwrap();
+    std::fs::write(
+        specs.join("shop.yaml"),
+        original.replace("budgetingMethod: Occurrences", "budgetingMethod: Sometimes"),
+    )
+    .unwrap();
     let (status, r) = s.post("/api/v1/reload", b"");
     assert_eq!(status, 422, "{r}");
     let diags = r["diagnostics"].as_array().unwrap();
-    assert!(diags.iter().any(|d| d.as_str().unwrap().contains("shop.yaml:") && d.as_str().unwrap().contains("budgetingMethod")), "{r}");
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.as_str().unwrap().contains("shop.yaml:")
+                && d.as_str().unwrap().contains("budgetingMethod")),
+        "{r}"
+    );
     assert_eq!(count(&s), 2);
 
     // A valid one takes effect.
-    let extra = original.split("---").nth(1).unwrap().replace("name: pay-availability", "name: pay-availability-2");
+    let extra = original
+        .split("---")
+        .nth(1)
+        .unwrap()
+        .replace("name: pay-availability", "name: pay-availability-2");
     std::fs::write(specs.join("shop.yaml"), &original).unwrap();
     std::fs::write(specs.join("more.yaml"), &extra).unwrap();
     let (status, r) = s.post("/api/v1/reload", b"");
@@ -184,7 +221,11 @@ fn reload_swaps_valid_specs_and_refuses_invalid_ones() {
 
     // SIGHUP reloads too.
     std::fs::remove_file(specs.join("more.yaml")).unwrap();
-    let ok = std::process::Command::new("kill").arg("-HUP").arg(s.pid().to_string()).status().unwrap();
+    let ok = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(s.pid().to_string())
+        .status()
+        .unwrap();
     assert!(ok.success());
     let mut n = 0;
     for _ in 0..100 {
@@ -202,7 +243,11 @@ fn tokens_are_required_and_scoped() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, "ingest-token-0123456789 ingest\nread-token-0123456789 read\nadmin-token-0123456789 admin\n").unwrap();
-    let mut s = Server::start(dir.path(), &specs_dir(), &["--auth-token-file", tokens.to_str().unwrap()]);
+    let mut s = Server::start(
+        dir.path(),
+        &specs_dir(),
+        &["--auth-token-file", tokens.to_str().unwrap()],
+    );
     let (status, _) = s.get("/api/v1/slos");
     assert_eq!(status, 401);
     s.token = Some("ingest-token-0123456789".into());
@@ -231,5 +276,8 @@ fn exposing_without_tokens_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not a loopback address") && err.contains("--auth-token-file"), "{err}");
+    assert!(
+        err.contains("not a loopback address") && err.contains("--auth-token-file"),
+        "{err}"
+    );
 }

@@ -12,7 +12,9 @@ use crate::tree::{Entry, Node};
 
 pub(crate) fn service_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Option<String>> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     f.finish(doc);
     Some(description)
 }
@@ -23,17 +25,31 @@ pub(crate) fn data_source_spec(
     path: &str,
 ) -> Option<(Option<String>, String, serde_json::Value)> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
-    let source_type = f.required(doc, "type").and_then(|t| doc.non_empty_string(&t.value, &f.child("type")));
-    let details = f.required(doc, "connectionDetails").map(|c| to_json(&c.value));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
+    let source_type = f
+        .required(doc, "type")
+        .and_then(|t| doc.non_empty_string(&t.value, &f.child("type")));
+    let details = f
+        .required(doc, "connectionDetails")
+        .map(|c| to_json(&c.value));
     f.finish(doc);
     Some((description, source_type?, details?))
 }
 
-pub(crate) fn notification_target_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<(Option<String>, String)> {
+pub(crate) fn notification_target_spec(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+) -> Option<(Option<String>, String)> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let target = f.required(doc, "target").and_then(|t| doc.non_empty_string(&t.value, &f.child("target")));
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let target = f
+        .required(doc, "target")
+        .and_then(|t| doc.non_empty_string(&t.value, &f.child("target")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     f.finish(doc);
     Some((description, target?))
 }
@@ -48,7 +64,11 @@ pub(crate) struct AlertPolicySpec {
 }
 
 impl AlertPolicySpec {
-    pub(crate) fn into_draft(self, metadata: Metadata, location: Location) -> super::AlertPolicyDraft {
+    pub(crate) fn into_draft(
+        self,
+        metadata: Metadata,
+        location: Location,
+    ) -> super::AlertPolicyDraft {
         super::AlertPolicyDraft {
             metadata,
             description: self.description,
@@ -62,9 +82,15 @@ impl AlertPolicySpec {
     }
 }
 
-pub(crate) fn alert_policy_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<AlertPolicySpec> {
+pub(crate) fn alert_policy_spec(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+) -> Option<AlertPolicySpec> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     let flag = |doc: &mut Doc<'_>, f: &mut Fields<'_>, key: &'static str| match f.get(key) {
         Some(b) => doc.boolean(&b.value, &f.child(key)),
         None => Some(false),
@@ -76,12 +102,24 @@ pub(crate) fn alert_policy_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Opt
         let p = f.child("conditions");
         let items = doc.list(&c.value, &p)?;
         if items.len() != 1 {
-            doc.error(c.value.pos, &p, format!("expected exactly one condition, got {}", items.len()));
+            doc.error(
+                c.value.pos,
+                &p,
+                format!("expected exactly one condition, got {}", items.len()),
+            );
         }
-        let out = inline_or_ref_list(doc, items, &p, "conditionRef", Kind::AlertCondition, |d| match d {
-            Draft::AlertCondition(c) => Some(c),
-            _ => None,
-        })?;
+        let out =
+            inline_or_ref_list(
+                doc,
+                items,
+                &p,
+                "conditionRef",
+                Kind::AlertCondition,
+                |d| match d {
+                    Draft::AlertCondition(c) => Some(c),
+                    _ => None,
+                },
+            )?;
         (items.len() == 1).then_some(out)
     });
     let targets = f.required(doc, "notificationTargets").and_then(|t| {
@@ -91,10 +129,17 @@ pub(crate) fn alert_policy_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Opt
             doc.error(t.value.pos, &p, "expected at least one notification target");
             return None;
         }
-        inline_or_ref_list(doc, items, &p, "targetRef", Kind::AlertNotificationTarget, |d| match d {
-            Draft::AlertNotificationTarget(t) => Some(t),
-            _ => None,
-        })
+        inline_or_ref_list(
+            doc,
+            items,
+            &p,
+            "targetRef",
+            Kind::AlertNotificationTarget,
+            |d| match d {
+                Draft::AlertNotificationTarget(t) => Some(t),
+                _ => None,
+            },
+        )
     });
     f.finish(doc);
     Some(AlertPolicySpec {
@@ -131,14 +176,31 @@ impl ConditionSpec {
     }
 }
 
-pub(crate) fn alert_condition_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<ConditionSpec> {
+pub(crate) fn alert_condition_spec(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+) -> Option<ConditionSpec> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
-    let severity = f.required(doc, "severity").and_then(|s| doc.non_empty_string(&s.value, &f.child("severity")));
-    let condition = f.required(doc, "condition").and_then(|c| burn_rate(doc, c, &f.child("condition")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
+    let severity = f
+        .required(doc, "severity")
+        .and_then(|s| doc.non_empty_string(&s.value, &f.child("severity")));
+    let condition = f
+        .required(doc, "condition")
+        .and_then(|c| burn_rate(doc, c, &f.child("condition")));
     f.finish(doc);
     let (op, threshold, lookback_window, alert_after) = condition?;
-    Some(ConditionSpec { description, severity: severity?, op, threshold, lookback_window, alert_after })
+    Some(ConditionSpec {
+        description,
+        severity: severity?,
+        op,
+        threshold,
+        lookback_window,
+        alert_after,
+    })
 }
 
 type BurnRate = (Op, f64, DurationShorthand, Option<DurationShorthand>);
@@ -154,19 +216,29 @@ fn burn_rate(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<BurnRate> {
         }
         Some(())
     });
-    let op = f.required(doc, "op").and_then(|o| doc.op(&o.value, &f.child("op")));
+    let op = f
+        .required(doc, "op")
+        .and_then(|o| doc.op(&o.value, &f.child("op")));
     let threshold = f.required(doc, "threshold").and_then(|t| {
         let p = f.child("threshold");
         let (x, text) = doc.number(&t.value, &p)?;
         if x <= 0.0 {
-            doc.error(t.value.pos, &p, format!("expected a burn rate greater than 0, got {text}"));
+            doc.error(
+                t.value.pos,
+                &p,
+                format!("expected a burn rate greater than 0, got {text}"),
+            );
             return None;
         }
         Some(x)
     });
-    let lookback = f.required(doc, "lookbackWindow").and_then(|l| doc.fixed_duration(&l.value, &f.child("lookbackWindow")));
+    let lookback = f
+        .required(doc, "lookbackWindow")
+        .and_then(|l| doc.fixed_duration(&l.value, &f.child("lookbackWindow")));
     let alert_after = match f.get("alertAfter") {
-        Some(a) => doc.fixed_duration(&a.value, &f.child("alertAfter")).map(Some),
+        Some(a) => doc
+            .fixed_duration(&a.value, &f.child("alertAfter"))
+            .map(Some),
         None => Some(None),
     };
     f.finish(doc);
@@ -198,10 +270,11 @@ fn inline_or_ref_list<T>(
     let mut out = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        let x = inline_or_ref(doc, item, &index_path(path, i), ref_key, kind).and_then(|x| match x {
-            InlineOrRef::Ref(r) => Some(InlineOrRef::Ref(r)),
-            InlineOrRef::Inline(d) => unwrap(d).map(InlineOrRef::Inline),
-        });
+        let x =
+            inline_or_ref(doc, item, &index_path(path, i), ref_key, kind).and_then(|x| match x {
+                InlineOrRef::Ref(r) => Some(InlineOrRef::Ref(r)),
+                InlineOrRef::Inline(d) => unwrap(d).map(InlineOrRef::Inline),
+            });
         match x {
             Some(x) => out.push(x),
             None => ok = false,
@@ -220,7 +293,7 @@ fn inline_or_ref(
 ) -> Option<InlineOrRef<Draft>> {
     let mut f = Fields::of(doc, node, path, node.pos)?;
     if let Some(r) = f.get(ref_key) {
-        let reference = doc.reference(&r.value, &f.child(ref_key));
+        let reference = doc.reference(&r.value, &f.child(ref_key), kind);
         let mut clash = false;
         for key in ["kind", "metadata", "spec"] {
             if let Some(e) = f.get(key) {
@@ -233,14 +306,21 @@ fn inline_or_ref(
             }
         }
         f.finish(doc);
-        return if clash { None } else { reference.map(InlineOrRef::Ref) };
+        return if clash {
+            None
+        } else {
+            reference.map(InlineOrRef::Ref)
+        };
     }
     let kind_ok = match f.get("kind") {
         None => {
             f.missing(
                 doc,
                 "kind",
-                &format!("property is required for an inline {k}; expected {k} (or use {ref_key})", k = kind.as_str()),
+                &format!(
+                    "property is required for an inline {k}; expected {k} (or use {ref_key})",
+                    k = kind.as_str()
+                ),
             );
             false
         }
@@ -249,7 +329,11 @@ fn inline_or_ref(
             match doc.string(&k.value, &p) {
                 Some(s) if s == kind.as_str() => true,
                 Some(s) => {
-                    doc.error(k.value.pos, &p, format!("expected {}, got {s:?}", kind.as_str()));
+                    doc.error(
+                        k.value.pos,
+                        &p,
+                        format!("expected {}, got {s:?}", kind.as_str()),
+                    );
                     false
                 }
                 None => false,

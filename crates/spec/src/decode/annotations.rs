@@ -25,7 +25,16 @@ const HOW: &str = "lodestar.dev/how";
 const ACCEPTABLE_VARIATION: &str = "lodestar.dev/acceptable-variation";
 const PREFIX: &str = "lodestar.dev/";
 
-const SLO_KEYS: &[&str] = &[OWNER, CHAMPION, ESCALATION, REVIEW_CADENCE, LAST_REVIEWED, WHY, HOW, ACCEPTABLE_VARIATION];
+const SLO_KEYS: &[&str] = &[
+    OWNER,
+    CHAMPION,
+    ESCALATION,
+    REVIEW_CADENCE,
+    LAST_REVIEWED,
+    WHY,
+    HOW,
+    ACCEPTABLE_VARIATION,
+];
 const SLI_KEYS: &[&str] = &[WHY, HOW, ACCEPTABLE_VARIATION];
 
 /// Which `lodestar.dev/*` annotations an object may carry.
@@ -55,7 +64,11 @@ pub(crate) fn annotations(
     let mut all = BTreeMap::new();
     let mut out = LodestarAnnotations::default();
     let Value::Map(entries) = &e.value.value else {
-        doc.error(e.value.pos, path, format!("expected an object, got {}", e.value.describe()));
+        doc.error(
+            e.value.pos,
+            path,
+            format!("expected an object, got {}", e.value.describe()),
+        );
         return (all, out);
     };
     let allowed: &[&str] = match scope {
@@ -82,7 +95,11 @@ pub(crate) fn annotations(
             } else {
                 format!("expected one of {}", allowed.join(", "))
             };
-            doc.strict_error(entry.key_pos, &p, format!("unknown lodestar annotation; {expected}"));
+            doc.strict_error(
+                entry.key_pos,
+                &p,
+                format!("unknown lodestar annotation; {expected}"),
+            );
             continue;
         }
         let pos = entry.value.pos;
@@ -98,7 +115,12 @@ pub(crate) fn annotations(
             ESCALATION => {
                 let steps: Vec<String> = text.split("->").map(|s| s.trim().to_string()).collect();
                 if steps.iter().any(String::is_empty) {
-                    malformed(doc, format!("expected an escalation path like \"team-on-call -> team-lead -> vp-engineering\", got {value:?}"));
+                    malformed(
+                        doc,
+                        format!(
+                            "expected an escalation path like \"team-on-call -> team-lead -> vp-engineering\", got {value:?}"
+                        ),
+                    );
                 } else {
                     out.ownership.escalation = steps;
                 }
@@ -109,7 +131,10 @@ pub(crate) fn annotations(
             },
             LAST_REVIEWED => match parse_date(text) {
                 Some(d) => out.ownership.last_reviewed = Some(d),
-                None => malformed(doc, format!("expected a date as \"YYYY-MM-DD\", got {value:?}")),
+                None => malformed(
+                    doc,
+                    format!("expected a date as \"YYYY-MM-DD\", got {value:?}"),
+                ),
             },
             WHY => out.documentation.why = Some(text.to_string()),
             HOW => out.documentation.how = Some(text.to_string()),
@@ -124,7 +149,13 @@ pub(crate) fn annotations(
 fn parse_date(s: &str) -> Option<jiff::civil::Date> {
     let b = s.as_bytes();
     let shape = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shape {
         return None;
     }

@@ -4,7 +4,7 @@
 //! SLO names are recorded with their locations; `resolve` checks that they
 //! exist.
 
-use super::{Doc, Fields, JourneyDraft, RefDraft};
+use super::{Doc, Fields, JourneyDraft, Kind, RefDraft};
 use crate::diagnostic::{Location, index_path};
 use crate::model::{Journey, JourneyStep, Metadata};
 use crate::tree::{Entry, Node};
@@ -40,21 +40,29 @@ impl JourneySpec {
 pub(crate) fn journey_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<JourneySpec> {
     let mut f = Fields::of_entry(doc, e, path)?;
     let mut slo_refs = Vec::new();
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     let weight = match f.get("weight") {
         None => Some(1.0),
         Some(w) => {
             let p = f.child("weight");
             doc.number(&w.value, &p).and_then(|(x, text)| {
                 if x <= 0.0 {
-                    doc.error(w.value.pos, &p, format!("expected a business weight greater than 0, got {text}"));
+                    doc.error(
+                        w.value.pos,
+                        &p,
+                        format!("expected a business weight greater than 0, got {text}"),
+                    );
                     return None;
                 }
                 Some(x)
             })
         }
     };
-    let owner = f.get("owner").and_then(|o| doc.non_empty_string(&o.value, &f.child("owner")));
+    let owner = f
+        .get("owner")
+        .and_then(|o| doc.non_empty_string(&o.value, &f.child("owner")));
     let steps = f.required(doc, "steps").and_then(|s| {
         let p = f.child("steps");
         let items = doc.list(&s.value, &p)?;
@@ -83,17 +91,18 @@ pub(crate) fn journey_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<J
         }
         ok.then_some(out)
     });
-    let mut slo_ref = |doc: &mut Doc<'_>, f: &mut Fields<'_>, key: &'static str| -> Option<Option<String>> {
-        match f.get(key) {
-            None => Some(None),
-            Some(e) => {
-                let r = doc.reference(&e.value, &f.child(key))?;
-                let name = r.name.clone();
-                slo_refs.push(r);
-                Some(Some(name))
+    let mut slo_ref =
+        |doc: &mut Doc<'_>, f: &mut Fields<'_>, key: &'static str| -> Option<Option<String>> {
+            match f.get(key) {
+                None => Some(None),
+                Some(e) => {
+                    let r = doc.reference(&e.value, &f.child(key), Kind::Slo)?;
+                    let name = r.name.clone();
+                    slo_refs.push(r);
+                    Some(Some(name))
+                }
             }
-        }
-    };
+        };
     let completion = slo_ref(doc, &mut f, "completionSlo");
     let first_action = slo_ref(doc, &mut f, "timeToFirstActionSlo");
     f.finish(doc);
@@ -108,12 +117,21 @@ pub(crate) fn journey_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<J
     })
 }
 
-fn step(doc: &mut Doc<'_>, node: &Node, path: &str, refs: &mut Vec<RefDraft>) -> Option<(JourneyStep, crate::tree::Pos)> {
+fn step(
+    doc: &mut Doc<'_>,
+    node: &Node,
+    path: &str,
+    refs: &mut Vec<RefDraft>,
+) -> Option<(JourneyStep, crate::tree::Pos)> {
     let mut f = Fields::of(doc, node, path, node.pos)?;
     let name_e = f.required(doc, "name");
     let name = name_e.and_then(|n| doc.name(&n.value, &f.child("name")));
-    let display_name = f.get("displayName").and_then(|d| doc.string(&d.value, &f.child("displayName")));
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let display_name = f
+        .get("displayName")
+        .and_then(|d| doc.string(&d.value, &f.child("displayName")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     let slos = f.required(doc, "slos").and_then(|s| {
         let p = f.child("slos");
         let items = doc.list(&s.value, &p)?;
@@ -124,7 +142,7 @@ fn step(doc: &mut Doc<'_>, node: &Node, path: &str, refs: &mut Vec<RefDraft>) ->
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match doc.reference(item, &index_path(&p, i)) {
+            match doc.reference(item, &index_path(&p, i), Kind::Slo) {
                 Some(r) => {
                     out.push(r.name.clone());
                     refs.push(r);
@@ -135,5 +153,13 @@ fn step(doc: &mut Doc<'_>, node: &Node, path: &str, refs: &mut Vec<RefDraft>) ->
         ok.then_some(out)
     });
     f.finish(doc);
-    Some((JourneyStep { name: name?, display_name, description, slos: slos? }, name_e?.value.pos))
+    Some((
+        JourneyStep {
+            name: name?,
+            display_name,
+            description,
+            slos: slos?,
+        },
+        name_e?.value.pos,
+    ))
 }

@@ -18,7 +18,12 @@ pub(crate) const TYPE: &str = "lodestar";
 const DEFAULT_FIELD: &str = "duration_ms";
 const DEFAULT_MAX_SEGMENTS: u32 = 50;
 
-pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: Role) -> Option<LodestarQuery> {
+pub(crate) fn lodestar_query(
+    doc: &mut Doc<'_>,
+    spec: &Node,
+    path: &str,
+    role: Role,
+) -> Option<LodestarQuery> {
     let mut f = Fields::of(doc, spec, path, spec.pos)?;
     let filter_e = f.required(doc, "filter");
     let filter = filter_e.and_then(|e| doc.non_empty_string(&e.value, &f.child("filter")));
@@ -26,25 +31,36 @@ pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: R
         if role == Role::Threshold {
             return true;
         }
-        doc.error(e.key_pos, &f.child(key), "property is only valid on threshold metrics");
+        doc.error(
+            e.key_pos,
+            &f.child(key),
+            "property is only valid on threshold metrics",
+        );
         false
     };
     let field = match f.get("field") {
-        Some(e) if threshold_only(doc, &f, e, "field") => attribute_key(doc, &e.value, &f.child("field")),
+        Some(e) if threshold_only(doc, &f, e, "field") => {
+            attribute_key(doc, &e.value, &f.child("field"))
+        }
         Some(_) => None,
         None => Some(DEFAULT_FIELD.to_string()),
     };
-    let default_aggregate = if role == Role::Threshold { Aggregate::Quantile(0.95) } else { Aggregate::Count };
+    let default_aggregate = if role == Role::Threshold {
+        Aggregate::Quantile(0.95)
+    } else {
+        Aggregate::Count
+    };
     let aggregate = match f.get("aggregate") {
         Some(e) if threshold_only(doc, &f, e, "aggregate") => {
             let p = f.child("aggregate");
-            doc.string(&e.value, &p).and_then(|s| match parse_aggregate(&s) {
-                Ok(a) => Some(a),
-                Err(message) => {
-                    doc.error(e.value.pos, &p, message);
-                    None
-                }
-            })
+            doc.string(&e.value, &p)
+                .and_then(|s| match parse_aggregate(&s) {
+                    Ok(a) => Some(a),
+                    Err(message) => {
+                        doc.error(e.value.pos, &p, message);
+                        None
+                    }
+                })
         }
         Some(_) => None,
         None => Some(default_aggregate),
@@ -63,14 +79,22 @@ pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: R
     let segments = match f.get("segments") {
         Some(e) if segment_role(doc, &f, e, "segments") => {
             let p = f.child("segments");
-            doc.string_list(&e.value, &p).and_then(|keys| {
+            doc.list(&e.value, &p).and_then(|items| {
+                let mut keys: Vec<String> = Vec::with_capacity(items.len());
                 let mut ok = true;
-                if let crate::tree::Value::Seq(items) = &e.value.value {
-                    for (i, (key, item)) in keys.iter().zip(items).enumerate() {
-                        if key.chars().any(char::is_whitespace) {
-                            doc.error(item.pos, &index_path(&p, i), format!("expected an attribute key without spaces, got {key:?}"));
+                for (i, item) in items.iter().enumerate() {
+                    let ip = index_path(&p, i);
+                    match attribute_key(doc, item, &ip) {
+                        Some(k) if keys.contains(&k) => {
+                            doc.error(
+                                item.pos,
+                                &ip,
+                                format!("{k:?} is listed twice; expected each key once"),
+                            );
                             ok = false;
                         }
+                        Some(k) => keys.push(k),
+                        None => ok = false,
                     }
                 }
                 ok.then_some(keys)
@@ -80,7 +104,9 @@ pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: R
         None => Some(Vec::new()),
     };
     let max_segments = match f.get("maxSegments") {
-        Some(e) if segment_role(doc, &f, e, "maxSegments") => doc.positive_int(&e.value, &f.child("maxSegments")),
+        Some(e) if segment_role(doc, &f, e, "maxSegments") => {
+            doc.positive_int(&e.value, &f.child("maxSegments"))
+        }
         Some(_) => None,
         None => Some(DEFAULT_MAX_SEGMENTS),
     };
@@ -96,11 +122,15 @@ pub(crate) fn lodestar_query(doc: &mut Doc<'_>, spec: &Node, path: &str, role: R
     })
 }
 
-/// `duration_ms` or an event attribute name.
+/// An event attribute key (or `duration_ms`).
 fn attribute_key(doc: &mut Doc<'_>, node: &Node, path: &str) -> Option<String> {
     let s = doc.non_empty_string(node, path)?;
     if s.chars().any(char::is_whitespace) {
-        doc.error(node.pos, path, format!("expected duration_ms or an attribute key without spaces, got {s:?}"));
+        doc.error(
+            node.pos,
+            path,
+            format!("expected an attribute key without spaces, got {s:?}"),
+        );
         return None;
     }
     Some(s)
@@ -124,13 +154,13 @@ pub(crate) fn parse_aggregate(s: &str) -> Result<Aggregate, String> {
         let well_formed = !int.is_empty()
             && int.bytes().all(|b| b.is_ascii_digit())
             && frac.bytes().all(|b| b.is_ascii_digit())
-            && (num.contains('.') == !frac.is_empty());
-        if well_formed {
-            if let Ok(x) = num.parse::<f64>() {
-                if x > 0.0 && x < 100.0 {
-                    return Ok(Aggregate::Quantile(percent_to_fraction(num, x)));
-                }
-            }
+            && num.contains('.') != frac.is_empty();
+        if well_formed
+            && let Ok(x) = num.parse::<f64>()
+            && x > 0.0
+            && x < 100.0
+        {
+            return Ok(Aggregate::Quantile(percent_to_fraction(num, x)));
         }
     }
     Err(format!(

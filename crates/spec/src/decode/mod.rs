@@ -13,12 +13,14 @@ mod annotations;
 mod journey;
 pub(crate) mod lodestar;
 mod names;
-mod slo;
 mod sli;
+mod slo;
 
-use crate::diagnostic::{Location, Sink, index_path, key_path};
+use crate::diagnostic::{Location, Sink, key_path};
 use crate::duration::DurationShorthand;
-use crate::model::{AlertCondition, AlertNotificationTarget, DataSource, Journey, Metadata, Op, Service};
+use crate::model::{
+    AlertCondition, AlertNotificationTarget, DataSource, Journey, Metadata, Op, Service,
+};
 use crate::tree::{Entry, Node, Plain, Pos, Style, Value, classify};
 
 pub(crate) use annotations::Scope;
@@ -103,8 +105,8 @@ pub(crate) struct JourneyDraft {
 pub(crate) enum Draft {
     Service(Service),
     DataSource(DataSource),
-    Sli(SliDraft),
-    Slo(SloDraft),
+    Sli(Box<SliDraft>),
+    Slo(Box<SloDraft>),
     AlertPolicy(AlertPolicyDraft),
     AlertCondition(AlertCondition),
     AlertNotificationTarget(AlertNotificationTarget),
@@ -121,15 +123,23 @@ pub(crate) struct Object {
     pub(crate) draft: Option<Draft>,
 }
 
-/// Decoding state for one file: its name and the shared sink.
+/// Decoding state for one file: its name, the shared sink, and every
+/// reference written so far (checked for existence by `resolve`, even in
+/// objects that failed to decode).
 pub(crate) struct Doc<'a> {
     pub(crate) file: &'a str,
     pub(crate) sink: &'a mut Sink,
+    pub(crate) refs: &'a mut Vec<(Kind, RefDraft)>,
 }
 
 impl Doc<'_> {
     pub(crate) fn loc(&self, pos: Pos, path: &str) -> Location {
-        Location { file: self.file.to_string(), line: pos.line, col: pos.col, path: path.to_string() }
+        Location {
+            file: self.file.to_string(),
+            line: pos.line,
+            col: pos.col,
+            path: path.to_string(),
+        }
     }
 
     pub(crate) fn error(&mut self, pos: Pos, path: &str, message: impl Into<String>) {
@@ -156,15 +166,28 @@ impl Doc<'_> {
     /// JSON, would reject those too).
     pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.value {
-            Value::Scalar { text, style } if *style != Style::Plain || classify(text) == Plain::Str => {
+            Value::Scalar { text, style }
+                if *style != Style::Plain || classify(text) == Plain::Str =>
+            {
                 Some(text.clone())
             }
             Value::Scalar { text, .. } if !node.is_null() => {
-                self.error(node.pos, path, format!("expected a string, got {} (quote it: \"{text}\")", node.describe()));
+                self.error(
+                    node.pos,
+                    path,
+                    format!(
+                        "expected a string, got {} (quote it: \"{text}\")",
+                        node.describe()
+                    ),
+                );
                 None
             }
             _ => {
-                self.error(node.pos, path, format!("expected a string, got {}", node.describe()));
+                self.error(
+                    node.pos,
+                    path,
+                    format!("expected a string, got {}", node.describe()),
+                );
                 None
             }
         }
@@ -176,7 +199,11 @@ impl Doc<'_> {
         match &node.value {
             Value::Scalar { text, .. } if !node.is_null() => Some(text.clone()),
             _ => {
-                self.error(node.pos, path, format!("expected {expected}, got {}", node.describe()));
+                self.error(
+                    node.pos,
+                    path,
+                    format!("expected {expected}, got {}", node.describe()),
+                );
                 None
             }
         }
@@ -197,45 +224,69 @@ impl Doc<'_> {
         let s = self.string(node, path)?;
         let n = s.chars().count();
         if n > 1050 {
-            self.error(node.pos, path, format!("expected at most 1050 characters, got {n}"));
+            self.error(
+                node.pos,
+                path,
+                format!("expected at most 1050 characters, got {n}"),
+            );
         }
         Some(s)
     }
 
     pub(crate) fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
-        if let Value::Scalar { text, style: Style::Plain } = &node.value {
-            if let Plain::Bool(b) = classify(text) {
-                return Some(b);
-            }
+        if let Value::Scalar {
+            text,
+            style: Style::Plain,
+        } = &node.value
+            && let Plain::Bool(b) = classify(text)
+        {
+            return Some(b);
         }
-        self.error(node.pos, path, format!("expected true or false, got {}", node.describe()));
+        self.error(
+            node.pos,
+            path,
+            format!("expected true or false, got {}", node.describe()),
+        );
         None
     }
 
     /// A finite number, with the text it was written as.
     pub(crate) fn number(&mut self, node: &Node, path: &str) -> Option<(f64, String)> {
-        if let Value::Scalar { text, style: Style::Plain } = &node.value {
+        if let Value::Scalar {
+            text,
+            style: Style::Plain,
+        } = &node.value
+        {
             match classify(text) {
                 Plain::Int(i) => return Some((i as f64, text.clone())),
                 Plain::Float(f) if f.is_finite() => return Some((f, text.clone())),
                 _ => {}
             }
         }
-        self.error(node.pos, path, format!("expected a number, got {}", node.describe()));
+        self.error(
+            node.pos,
+            path,
+            format!("expected a number, got {}", node.describe()),
+        );
         None
     }
 
     pub(crate) fn positive_int(&mut self, node: &Node, path: &str) -> Option<u32> {
-        if let Value::Scalar { text, style: Style::Plain } = &node.value {
-            if let Plain::Int(i) = classify(text) {
-                if let Ok(v) = u32::try_from(i) {
-                    if v > 0 {
-                        return Some(v);
-                    }
-                }
-            }
+        if let Value::Scalar {
+            text,
+            style: Style::Plain,
+        } = &node.value
+            && let Plain::Int(i) = classify(text)
+            && let Ok(v) = u32::try_from(i)
+            && v > 0
+        {
+            return Some(v);
         }
-        self.error(node.pos, path, format!("expected a positive integer, got {}", node.describe()));
+        self.error(
+            node.pos,
+            path,
+            format!("expected a positive integer, got {}", node.describe()),
+        );
         None
     }
 
@@ -243,29 +294,14 @@ impl Doc<'_> {
         match &node.value {
             Value::Seq(items) => Some(items),
             _ => {
-                self.error(node.pos, path, format!("expected a list, got {}", node.describe()));
+                self.error(
+                    node.pos,
+                    path,
+                    format!("expected a list, got {}", node.describe()),
+                );
                 None
             }
         }
-    }
-
-    /// A list of non-empty strings without repeats.
-    pub(crate) fn string_list(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
-        let items = self.list(node, path)?;
-        let mut out: Vec<String> = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            let p = index_path(path, i);
-            match self.non_empty_string(item, &p) {
-                Some(s) if out.contains(&s) => {
-                    self.error(item.pos, &p, format!("{s:?} is listed twice; expected each value once"));
-                    ok = false;
-                }
-                Some(s) => out.push(s),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
     }
 
     pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<DurationShorthand> {
@@ -284,7 +320,11 @@ impl Doc<'_> {
     pub(crate) fn fixed_duration(&mut self, node: &Node, path: &str) -> Option<DurationShorthand> {
         let d = self.duration(node, path)?;
         if d.minutes().is_none() {
-            self.error(node.pos, path, format!("expected a fixed-length duration (unit m, h, d or w), got \"{d}\""));
+            self.error(
+                node.pos,
+                path,
+                format!("expected a fixed-length duration (unit m, h, d or w), got \"{d}\""),
+            );
             return None;
         }
         Some(d)
@@ -298,7 +338,11 @@ impl Doc<'_> {
             "gt" => Op::Gt,
             "gte" => Op::Gte,
             _ => {
-                self.error(node.pos, path, format!("expected one of lt, lte, gt, gte, got {s:?}"));
+                self.error(
+                    node.pos,
+                    path,
+                    format!("expected one of lt, lte, gt, gte, got {s:?}"),
+                );
                 return None;
             }
         };
@@ -306,16 +350,23 @@ impl Doc<'_> {
     }
 
     /// An RFC 1123 object name (see `names`), upper case forgiven in
-    /// lenient mode.
+    /// lenient mode. An invalid name is reported but still returned, so
+    /// checking goes on (the error alone keeps the set from loading).
     pub(crate) fn name(&mut self, node: &Node, path: &str) -> Option<String> {
         let s = self.string(node, path)?;
-        names::check_name(self, node.pos, path, &s).then_some(s)
+        names::check_name(self, node.pos, path, &s);
+        Some(s)
     }
 
-    /// A reference to an object by name.
-    pub(crate) fn reference(&mut self, node: &Node, path: &str) -> Option<RefDraft> {
+    /// A reference by name to an object of `kind`.
+    pub(crate) fn reference(&mut self, node: &Node, path: &str, kind: Kind) -> Option<RefDraft> {
         let name = self.name(node, path)?;
-        Some(RefDraft { name, loc: self.loc(node.pos, path) })
+        let r = RefDraft {
+            name,
+            loc: self.loc(node.pos, path),
+        };
+        self.refs.push((kind, r.clone()));
+        Some(r)
     }
 }
 
@@ -334,7 +385,12 @@ pub(crate) struct Fields<'n> {
 impl<'n> Fields<'n> {
     /// Starts reading `node`, which must be a mapping. `anchor` is where a
     /// missing property is reported (the key holding the mapping, if any).
-    pub(crate) fn of(doc: &mut Doc<'_>, node: &'n Node, path: &str, anchor: Pos) -> Option<Fields<'n>> {
+    pub(crate) fn of(
+        doc: &mut Doc<'_>,
+        node: &'n Node,
+        path: &str,
+        anchor: Pos,
+    ) -> Option<Fields<'n>> {
         match &node.value {
             Value::Map(entries) => Some(Fields {
                 entries,
@@ -344,7 +400,11 @@ impl<'n> Fields<'n> {
                 path: path.to_string(),
             }),
             _ => {
-                doc.error(node.pos, path, format!("expected an object, got {}", node.describe()));
+                doc.error(
+                    node.pos,
+                    path,
+                    format!("expected an object, got {}", node.describe()),
+                );
                 None
             }
         }
@@ -384,8 +444,18 @@ impl<'n> Fields<'n> {
         key_path(&self.path, key)
     }
 
+    /// Where `key` is written, if present and not null.
+    pub(crate) fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key && !e.value.is_null())
+            .map(|e| e.key_pos)
+    }
+
     pub(crate) fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|e| e.key == key && !e.value.is_null())
+        self.entries
+            .iter()
+            .any(|e| e.key == key && !e.value.is_null())
     }
 
     /// Reports every entry no reader asked for.
@@ -397,9 +467,17 @@ impl<'n> Fields<'n> {
             }
             let path = key_path(&self.path, &e.key);
             if doc.lenient() {
-                doc.warning(e.key_pos, &path, format!("unknown property ignored; expected one of {expected}"));
+                doc.warning(
+                    e.key_pos,
+                    &path,
+                    format!("unknown property ignored; expected one of {expected}"),
+                );
             } else {
-                doc.error(e.key_pos, &path, format!("unknown property; expected one of {expected}"));
+                doc.error(
+                    e.key_pos,
+                    &path,
+                    format!("unknown property; expected one of {expected}"),
+                );
             }
         }
     }
@@ -417,7 +495,10 @@ pub(crate) fn decode_document(doc: &mut Doc<'_>, root: &Node, out: &mut Vec<Obje
                     _ => doc.error(
                         item.pos,
                         "",
-                        format!("expected an object with apiVersion and kind, got {}", item.describe()),
+                        format!(
+                            "expected an object with apiVersion and kind, got {}",
+                            item.describe()
+                        ),
                     ),
                 }
             }
@@ -426,14 +507,27 @@ pub(crate) fn decode_document(doc: &mut Doc<'_>, root: &Node, out: &mut Vec<Obje
         Value::Scalar { .. } => doc.error(
             root.pos,
             "",
-            format!("expected an object with apiVersion and kind (or a list of them), got {}", root.describe()),
+            format!(
+                "expected an object with apiVersion and kind (or a list of them), got {}",
+                root.describe()
+            ),
         ),
     }
 }
 
 fn accepted() -> String {
-    let list = |kinds: &[Kind]| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
-    format!("{OPENSLO_V1} (kinds {}) or {LODESTAR_V1} (kind {})", list(OPENSLO_KINDS), list(LODESTAR_KINDS))
+    let list = |kinds: &[Kind]| {
+        kinds
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{OPENSLO_V1} (kinds {}) or {LODESTAR_V1} (kind {})",
+        list(OPENSLO_KINDS),
+        list(LODESTAR_KINDS)
+    )
 }
 
 fn decode_object(doc: &mut Doc<'_>, node: &Node) -> Option<Object> {
@@ -442,10 +536,18 @@ fn decode_object(doc: &mut Doc<'_>, node: &Node) -> Option<Object> {
     let kind = f.get("kind");
     let (Some(api), Some(kind_entry)) = (api, kind) else {
         if api.is_none() {
-            f.missing(doc, "apiVersion", &format!("property is required; expected {}", accepted()));
+            f.missing(
+                doc,
+                "apiVersion",
+                &format!("property is required; expected {}", accepted()),
+            );
         }
         if kind.is_none() {
-            f.missing(doc, "kind", &format!("property is required; expected {}", accepted()));
+            f.missing(
+                doc,
+                "kind",
+                &format!("property is required; expected {}", accepted()),
+            );
         }
         return None;
     };
@@ -458,7 +560,10 @@ fn decode_object(doc: &mut Doc<'_>, node: &Node) -> Option<Object> {
             doc.error(
                 api.value.pos,
                 "apiVersion",
-                format!("unsupported apiVersion {api_version:?}; expected {}", accepted()),
+                format!(
+                    "unsupported apiVersion {api_version:?}; expected {}",
+                    accepted()
+                ),
             );
             return None;
         }
@@ -468,7 +573,10 @@ fn decode_object(doc: &mut Doc<'_>, node: &Node) -> Option<Object> {
         doc.error(
             kind_entry.value.pos,
             "kind",
-            format!("unsupported kind {kind_name:?} for apiVersion {api_version}; expected one of {}", names.join(", ")),
+            format!(
+                "unsupported kind {kind_name:?} for apiVersion {api_version}; expected one of {}",
+                names.join(", ")
+            ),
         );
         return None;
     };
@@ -477,15 +585,26 @@ fn decode_object(doc: &mut Doc<'_>, node: &Node) -> Option<Object> {
 
 /// Decodes `metadata` and `spec` of an object whose kind is known; also
 /// used for objects written inline (without `apiVersion`).
-pub(crate) fn decode_kind(doc: &mut Doc<'_>, kind: Kind, mut f: Fields<'_>, pos: Pos) -> Option<Object> {
+pub(crate) fn decode_kind(
+    doc: &mut Doc<'_>,
+    kind: Kind,
+    mut f: Fields<'_>,
+    pos: Pos,
+) -> Option<Object> {
     let location = doc.loc(pos, &f.path);
     let scope = match kind {
         Kind::Slo => Scope::Slo,
         Kind::Sli => Scope::Sli,
         _ => Scope::None,
     };
-    let meta = f.required(doc, "metadata").and_then(|e| decode_metadata(doc, e, &f.child("metadata"), scope));
-    let spec_entry = if kind == Kind::Service { f.get("spec") } else { f.required(doc, "spec") };
+    let meta = f
+        .required(doc, "metadata")
+        .and_then(|e| decode_metadata(doc, e, &f.child("metadata"), scope));
+    let spec_entry = if kind == Kind::Service {
+        f.get("spec")
+    } else {
+        f.required(doc, "spec")
+    };
     let spec_path = f.child("spec");
     let draft = match kind {
         Kind::Service => {
@@ -494,44 +613,56 @@ pub(crate) fn decode_kind(doc: &mut Doc<'_>, kind: Kind, mut f: Fields<'_>, pos:
                 None => Some(None),
             };
             meta.as_ref().zip(description).map(|(m, description)| {
-                Draft::Service(Service { metadata: m.metadata.clone(), description, location: location.clone() })
-            })
-        }
-        Kind::DataSource => {
-            let spec = spec_entry.and_then(|e| alert::data_source_spec(doc, e, &spec_path));
-            meta.as_ref().zip(spec).map(|(m, (description, source_type, connection_details))| {
-                Draft::DataSource(DataSource {
+                Draft::Service(Service {
                     metadata: m.metadata.clone(),
                     description,
-                    source_type,
-                    connection_details,
                     location: location.clone(),
                 })
             })
         }
+        Kind::DataSource => {
+            let spec = spec_entry.and_then(|e| alert::data_source_spec(doc, e, &spec_path));
+            meta.as_ref()
+                .zip(spec)
+                .map(|(m, (description, source_type, connection_details))| {
+                    Draft::DataSource(DataSource {
+                        metadata: m.metadata.clone(),
+                        description,
+                        source_type,
+                        connection_details,
+                        location: location.clone(),
+                    })
+                })
+        }
         Kind::Sli => {
             let spec = spec_entry.and_then(|e| sli::sli_spec(doc, e, &spec_path));
             meta.as_ref().zip(spec).map(|(m, (description, spec))| {
-                Draft::Sli(SliDraft {
+                Draft::Sli(Box::new(SliDraft {
                     metadata: m.metadata.clone(),
                     description,
                     spec,
                     documentation: m.documentation.clone(),
                     location: location.clone(),
-                })
+                }))
             })
         }
         Kind::Slo => {
             let spec = spec_entry.and_then(|e| slo::slo_spec(doc, e, &spec_path));
-            meta.as_ref().zip(spec).map(|(m, spec)| Draft::Slo(spec.into_draft(m, location.clone())))
+            meta.as_ref()
+                .zip(spec)
+                .map(|(m, spec)| Draft::Slo(Box::new(spec.into_draft(m, location.clone()))))
         }
         Kind::AlertPolicy => {
             let spec = spec_entry.and_then(|e| alert::alert_policy_spec(doc, e, &spec_path));
-            meta.as_ref().zip(spec).map(|(m, spec)| Draft::AlertPolicy(spec.into_draft(m.metadata.clone(), location.clone())))
+            meta.as_ref().zip(spec).map(|(m, spec)| {
+                Draft::AlertPolicy(spec.into_draft(m.metadata.clone(), location.clone()))
+            })
         }
         Kind::AlertCondition => {
             let spec = spec_entry.and_then(|e| alert::alert_condition_spec(doc, e, &spec_path));
-            meta.as_ref().zip(spec).map(|(m, spec)| Draft::AlertCondition(spec.into_condition(m.metadata.clone(), location.clone())))
+            meta.as_ref().zip(spec).map(|(m, spec)| {
+                Draft::AlertCondition(spec.into_condition(m.metadata.clone(), location.clone()))
+            })
         }
         Kind::AlertNotificationTarget => {
             let spec = spec_entry.and_then(|e| alert::notification_target_spec(doc, e, &spec_path));
@@ -546,16 +677,30 @@ pub(crate) fn decode_kind(doc: &mut Doc<'_>, kind: Kind, mut f: Fields<'_>, pos:
         }
         Kind::Journey => {
             let spec = spec_entry.and_then(|e| journey::journey_spec(doc, e, &spec_path));
-            meta.as_ref().zip(spec).map(|(m, spec)| Draft::Journey(spec.into_draft(m.metadata.clone(), location.clone())))
+            meta.as_ref().zip(spec).map(|(m, spec)| {
+                Draft::Journey(spec.into_draft(m.metadata.clone(), location.clone()))
+            })
         }
     };
-    let owner_path = key_path(&key_path(&f.child("metadata"), "annotations"), annotations::OWNER);
+    let owner_path = key_path(
+        &key_path(&f.child("metadata"), "annotations"),
+        annotations::OWNER,
+    );
     f.finish(doc);
     let meta = meta?;
     if kind == Kind::Slo && !meta.owner_given {
-        doc.warning(meta.pos, &owner_path, "SLO has no owner; set this annotation to the owning team");
+        doc.warning(
+            meta.pos,
+            &owner_path,
+            "SLO has no owner; set this annotation to the owning team",
+        );
     }
-    Some(Object { kind, name: meta.metadata.name.clone(), name_loc: meta.name_loc, draft })
+    Some(Object {
+        kind,
+        name: meta.metadata.name.clone(),
+        name_loc: meta.name_loc,
+        draft,
+    })
 }
 
 /// Decoded metadata plus what the `lodestar.dev/*` annotations said.
@@ -572,7 +717,12 @@ pub(crate) struct MetaOut {
     pub(crate) pos: Pos,
 }
 
-pub(crate) fn decode_metadata(doc: &mut Doc<'_>, e: &Entry, path: &str, scope: Scope) -> Option<MetaOut> {
+pub(crate) fn decode_metadata(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+    scope: Scope,
+) -> Option<MetaOut> {
     let mut f = Fields::of_entry(doc, e, path)?;
     let name_entry = f.required(doc, "name");
     let name = name_entry.and_then(|n| doc.name(&n.value, &f.child("name")));
@@ -581,7 +731,11 @@ pub(crate) fn decode_metadata(doc: &mut Doc<'_>, e: &Entry, path: &str, scope: S
         let s = doc.string(&d.value, &p)?;
         let n = s.chars().count();
         if n > 63 {
-            doc.error(d.value.pos, &p, format!("expected at most 63 characters, got {n}"));
+            doc.error(
+                d.value.pos,
+                &p,
+                format!("expected at most 63 characters, got {n}"),
+            );
         }
         Some(s)
     });
@@ -597,7 +751,12 @@ pub(crate) fn decode_metadata(doc: &mut Doc<'_>, e: &Entry, path: &str, scope: S
     let name = name?;
     let name_entry = name_entry?;
     Some(MetaOut {
-        metadata: Metadata { name, display_name, labels, annotations },
+        metadata: Metadata {
+            name,
+            display_name,
+            labels,
+            annotations,
+        },
         name_loc: doc.loc(name_entry.value.pos, &key_path(path, "name")),
         ownership: lodestar.ownership,
         documentation: lodestar.documentation,
@@ -611,15 +770,25 @@ pub(crate) fn decode_metadata(doc: &mut Doc<'_>, e: &Entry, path: &str, scope: S
 pub(crate) fn to_json(node: &Node) -> serde_json::Value {
     use serde_json::Value as J;
     match &node.value {
-        Value::Scalar { text, style: Style::Plain } => match classify(text) {
+        Value::Scalar {
+            text,
+            style: Style::Plain,
+        } => match classify(text) {
             Plain::Null => J::Null,
             Plain::Bool(b) => J::Bool(b),
             Plain::Int(i) => J::from(i),
-            Plain::Float(f) => serde_json::Number::from_f64(f).map_or_else(|| J::String(text.clone()), J::Number),
+            Plain::Float(f) => {
+                serde_json::Number::from_f64(f).map_or_else(|| J::String(text.clone()), J::Number)
+            }
             Plain::Str => J::String(text.clone()),
         },
         Value::Scalar { text, .. } => J::String(text.clone()),
         Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => J::Object(entries.iter().map(|e| (e.key.clone(), to_json(&e.value))).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
     }
 }

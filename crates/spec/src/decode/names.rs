@@ -19,7 +19,11 @@ mod tests;
 pub(crate) fn is_rfc1123(s: &str) -> bool {
     let b = s.as_bytes();
     let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty() && b.len() <= 63 && ok(b[0]) && ok(b[b.len() - 1]) && b.iter().all(|&c| ok(c) || c == b'-')
+    !b.is_empty()
+        && b.len() <= 63
+        && ok(b[0])
+        && ok(b[b.len() - 1])
+        && b.iter().all(|&c| ok(c) || c == b'-')
 }
 
 /// `[a-z0-9]([-._a-z0-9]{0,61}[a-z0-9])?`: label keys and annotation names.
@@ -46,24 +50,38 @@ fn is_annotation_key(s: &str) -> bool {
     }
 }
 
-const NAME_RULE: &str =
-    "an RFC 1123 name: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
+const NAME_RULE: &str = "an RFC 1123 name: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
 
-/// Checks an object name; reports and returns false when it is not usable.
+/// Checks an object name; reports and returns false when it is not valid.
 pub(crate) fn check_name(doc: &mut Doc<'_>, pos: Pos, path: &str, name: &str) -> bool {
     check(doc, pos, path, name, is_rfc1123, NAME_RULE)
 }
 
-fn check(doc: &mut Doc<'_>, pos: Pos, path: &str, s: &str, valid: fn(&str) -> bool, rule: &str) -> bool {
+fn check(
+    doc: &mut Doc<'_>,
+    pos: Pos,
+    path: &str,
+    s: &str,
+    valid: fn(&str) -> bool,
+    rule: &str,
+) -> bool {
     if valid(s) {
         return true;
     }
     if valid(&s.to_ascii_lowercase()) {
         if doc.lenient() {
-            doc.warning(pos, path, format!("{s:?} is not lowercase; expected {rule} (accepted in lenient mode)"));
+            doc.warning(
+                pos,
+                path,
+                format!("{s:?} is not lowercase; expected {rule} (accepted in lenient mode)"),
+            );
             return true;
         }
-        doc.error(pos, path, format!("expected {rule}, got {s:?} (upper case is accepted in lenient mode)"));
+        doc.error(
+            pos,
+            path,
+            format!("expected {rule}, got {s:?} (upper case is accepted in lenient mode)"),
+        );
         return false;
     }
     doc.error(pos, path, format!("expected {rule}, got {s:?}"));

@@ -6,7 +6,7 @@
 //! which may come from a DataSource in another file, so `resolve` checks it.
 
 use super::annotations::Scope;
-use super::{Doc, Fields, InlineOrRef, RefDraft, decode_metadata};
+use super::{Doc, Fields, InlineOrRef, Kind, RefDraft, decode_metadata};
 use crate::diagnostic::Location;
 use crate::model::{Metadata, RawType, SliDocumentation};
 use crate::tree::{Entry, Node};
@@ -34,6 +34,8 @@ pub(crate) struct MetricSourceDraft {
     pub(crate) location: Location,
 }
 
+// Mirrors the public `SliSpec`; drafts live only for one load.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SliSpecDraft {
     Ratio {
@@ -66,8 +68,12 @@ pub(crate) type IndicatorDraft = InlineOrRef<Box<SliDraft>>;
 /// `indicator:` — an SLI without apiVersion and kind.
 pub(crate) fn inline_sli(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliDraft> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let meta = f.required(doc, "metadata").and_then(|m| decode_metadata(doc, m, &f.child("metadata"), Scope::Sli));
-    let spec = f.required(doc, "spec").and_then(|s| sli_spec(doc, s, &f.child("spec")));
+    let meta = f
+        .required(doc, "metadata")
+        .and_then(|m| decode_metadata(doc, m, &f.child("metadata"), Scope::Sli));
+    let spec = f
+        .required(doc, "spec")
+        .and_then(|s| sli_spec(doc, s, &f.child("spec")));
     f.finish(doc);
     let meta = meta?;
     let (description, spec) = spec?;
@@ -81,9 +87,15 @@ pub(crate) fn inline_sli(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Sli
 }
 
 /// An SLI's `spec`: description and exactly one of the metric kinds.
-pub(crate) fn sli_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<(Option<String>, SliSpecDraft)> {
+pub(crate) fn sli_spec(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+) -> Option<(Option<String>, SliSpecDraft)> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
     let threshold = f.get("thresholdMetric");
     let ratio = f.get("ratioMetric");
     let spec = match (threshold, ratio) {
@@ -96,7 +108,11 @@ pub(crate) fn sli_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<(Opti
             None
         }
         (None, None) => {
-            doc.error(f.pos, path, "one of ratioMetric or thresholdMetric is required");
+            doc.error(
+                f.pos,
+                path,
+                "one of ratioMetric or thresholdMetric is required",
+            );
             None
         }
         (Some(t), None) => metric_holder(doc, t, &f.child("thresholdMetric"), Role::Threshold)
@@ -124,27 +140,48 @@ fn ratio_metric(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliSpecDraft
     let raw = raw_e.and_then(|r| metric_holder(doc, r, &f.child("raw"), Role::Raw));
     let spec = match (total_e, raw_e) {
         (Some(_), Some(r)) => {
-            doc.error(r.key_pos, &f.child("raw"), "total and raw are mutually exclusive; give only one");
+            doc.error(
+                r.key_pos,
+                &f.child("raw"),
+                "total and raw are mutually exclusive; give only one",
+            );
             None
         }
         (None, None) => {
-            doc.error(f.pos, path, "one of total (with good or bad) or raw (with rawType) is required");
+            doc.error(
+                f.pos,
+                path,
+                "one of total (with good or bad) or raw (with rawType) is required",
+            );
             None
         }
         (Some(_), None) => {
             if let Some(rt) = raw_type_e {
-                doc.error(rt.key_pos, &f.child("rawType"), "property is only valid with raw");
+                doc.error(
+                    rt.key_pos,
+                    &f.child("rawType"),
+                    "property is only valid with raw",
+                );
             }
             match (good_e, bad_e) {
                 (Some(_), Some(b)) => {
-                    doc.error(b.key_pos, &f.child("bad"), "good and bad are mutually exclusive; give only one");
+                    doc.error(
+                        b.key_pos,
+                        &f.child("bad"),
+                        "good and bad are mutually exclusive; give only one",
+                    );
                     None
                 }
                 (None, None) => {
                     doc.error(f.pos, path, "one of good or bad is required with total");
                     None
                 }
-                _ => Some(SliSpecDraft::Ratio { counter: counter?, good, bad, total: total? }),
+                _ => Some(SliSpecDraft::Ratio {
+                    counter: counter?,
+                    good,
+                    bad,
+                    total: total?,
+                }),
             }
         }
         (None, Some(_)) => {
@@ -155,7 +192,11 @@ fn ratio_metric(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliSpecDraft
             }
             let raw_type = match raw_type_e {
                 None => {
-                    f.missing(doc, "rawType", "property is required with raw; expected success or failure");
+                    f.missing(
+                        doc,
+                        "rawType",
+                        "property is required with raw; expected success or failure",
+                    );
                     None
                 }
                 Some(rt) => {
@@ -164,7 +205,11 @@ fn ratio_metric(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliSpecDraft
                         Some("success") => Some(RawType::Success),
                         Some("failure") => Some(RawType::Failure),
                         Some(other) => {
-                            doc.error(rt.value.pos, &p, format!("expected one of success, failure, got {other:?}"));
+                            doc.error(
+                                rt.value.pos,
+                                &p,
+                                format!("expected one of success, failure, got {other:?}"),
+                            );
                             None
                         }
                         None => None,
@@ -174,7 +219,11 @@ fn ratio_metric(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliSpecDraft
             if good_e.is_some() || bad_e.is_some() {
                 None
             } else {
-                Some(SliSpecDraft::RatioRaw { counter: counter?, raw_type: raw_type?, raw: raw? })
+                Some(SliSpecDraft::RatioRaw {
+                    counter: counter?,
+                    raw_type: raw_type?,
+                    raw: raw?,
+                })
             }
         }
     };
@@ -183,19 +232,34 @@ fn ratio_metric(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SliSpecDraft
 }
 
 /// `{metricSource: {...}}`.
-fn metric_holder(doc: &mut Doc<'_>, e: &Entry, path: &str, role: Role) -> Option<MetricSourceDraft> {
+fn metric_holder(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+    role: Role,
+) -> Option<MetricSourceDraft> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let source = f.required(doc, "metricSource").and_then(|m| metric_source(doc, m, &f.child("metricSource"), role));
+    let source = f
+        .required(doc, "metricSource")
+        .and_then(|m| metric_source(doc, m, &f.child("metricSource"), role));
     f.finish(doc);
     source
 }
 
-fn metric_source(doc: &mut Doc<'_>, e: &Entry, path: &str, role: Role) -> Option<MetricSourceDraft> {
+fn metric_source(
+    doc: &mut Doc<'_>,
+    e: &Entry,
+    path: &str,
+    role: Role,
+) -> Option<MetricSourceDraft> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let reference = f.get("metricSourceRef").map(|r| doc.reference(&r.value, &f.child("metricSourceRef")));
+    let reference = f
+        .get("metricSourceRef")
+        .map(|r| doc.reference(&r.value, &f.child("metricSourceRef"), Kind::DataSource));
     let source_type = f.get("type").map(|t| {
         let p = f.child("type");
-        doc.non_empty_string(&t.value, &p).map(|s| (s, doc.loc(t.value.pos, &p)))
+        doc.non_empty_string(&t.value, &p)
+            .map(|s| (s, doc.loc(t.value.pos, &p)))
     });
     if reference.is_none() && source_type.is_none() {
         doc.error(f.pos, path, "one of metricSourceRef or type is required");
@@ -207,7 +271,10 @@ fn metric_source(doc: &mut Doc<'_>, e: &Entry, path: &str, role: Role) -> Option
             doc.error(
                 s.value.pos,
                 &spec_path,
-                format!("expected an object with at least one property, got {}", s.value.describe()),
+                format!(
+                    "expected an object with at least one property, got {}",
+                    s.value.describe()
+                ),
             );
             None
         }
@@ -238,7 +305,7 @@ pub(crate) fn indicator(doc: &mut Doc<'_>, f: &mut Fields<'_>) -> Option<Option<
     let inline = f.get("indicator");
     let reference = f.get("indicatorRef");
     let inline_draft = inline.map(|i| inline_sli(doc, i, &f.child("indicator")));
-    let ref_draft = reference.map(|r| doc.reference(&r.value, &f.child("indicatorRef")));
+    let ref_draft = reference.map(|r| doc.reference(&r.value, &f.child("indicatorRef"), Kind::Sli));
     match (inline_draft, ref_draft) {
         (Some(_), Some(_)) => {
             let r = reference?;

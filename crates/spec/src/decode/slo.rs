@@ -78,8 +78,12 @@ impl SloSpec {
 
 pub(crate) fn slo_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SloSpec> {
     let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f.get("description").and_then(|d| doc.description(&d.value, &f.child("description")));
-    let service = f.required(doc, "service").and_then(|s| doc.non_empty_string(&s.value, &f.child("service")));
+    let description = f
+        .get("description")
+        .and_then(|d| doc.description(&d.value, &f.child("description")));
+    let service = f
+        .required(doc, "service")
+        .and_then(|s| doc.non_empty_string(&s.value, &f.child("service")));
     let has_spec_indicator = f.has("indicator") || f.has("indicatorRef");
     let indicator = sli::indicator(doc, &mut f);
     let budgeting_method = f.required(doc, "budgetingMethod").and_then(|b| {
@@ -90,7 +94,11 @@ pub(crate) fn slo_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SloSp
             "Timeslices" => BudgetingMethod::Timeslices,
             "RatioTimeslices" => BudgetingMethod::RatioTimeslices,
             _ => {
-                doc.error(b.value.pos, &p, format!("expected one of Occurrences, Timeslices, RatioTimeslices, got {s:?}"));
+                doc.error(
+                    b.value.pos,
+                    &p,
+                    format!("expected one of Occurrences, Timeslices, RatioTimeslices, got {s:?}"),
+                );
                 return None;
             }
         };
@@ -100,7 +108,11 @@ pub(crate) fn slo_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SloSp
         let p = f.child("timeWindow");
         let items = doc.list(&t.value, &p)?;
         if items.len() != 1 {
-            doc.error(t.value.pos, &p, format!("expected exactly one time window, got {}", items.len()));
+            doc.error(
+                t.value.pos,
+                &p,
+                format!("expected exactly one time window, got {}", items.len()),
+            );
             return None;
         }
         time_window(doc, &items[0], &index_path(&p, 0))
@@ -119,7 +131,7 @@ pub(crate) fn slo_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<SloSp
         if composite && has_spec_indicator {
             let key = if f.has("indicator") { "indicator" } else { "indicatorRef" };
             doc.error(
-                f.pos,
+                f.key_pos(key).unwrap_or(f.pos),
                 &f.child(key),
                 "property is forbidden on a composite SLO; its objectives carry the indicators",
             );
@@ -198,10 +210,16 @@ fn time_window(doc: &mut Doc<'_>, node: &crate::tree::Node, path: &str) -> Optio
             );
         }
         match (rolling, calendar_e) {
-            (true, Some(c)) => {
-                doc.error(c.key_pos, &f.child("calendar"), "property is forbidden when isRolling is true")
-            }
-            (false, None) => f.missing(doc, "calendar", "property is required when isRolling is false or omitted"),
+            (true, Some(c)) => doc.error(
+                c.key_pos,
+                &f.child("calendar"),
+                "property is forbidden when isRolling is true",
+            ),
+            (false, None) => f.missing(
+                doc,
+                "calendar",
+                "property is required when isRolling is false or omitted",
+            ),
             _ => {}
         }
     }
@@ -210,7 +228,11 @@ fn time_window(doc: &mut Doc<'_>, node: &crate::tree::Node, path: &str) -> Optio
         Some(c) => Some(c?),
         None => None,
     };
-    Some(TimeWindow { duration: duration?, is_rolling: is_rolling?, calendar })
+    Some(TimeWindow {
+        duration: duration?,
+        is_rolling: is_rolling?,
+        calendar,
+    })
 }
 
 fn calendar(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Calendar> {
@@ -220,7 +242,11 @@ fn calendar(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Calendar> {
         let text = doc.string(&s.value, &p)?;
         let parsed = parse_date_time(&text);
         if parsed.is_none() {
-            doc.error(s.value.pos, &p, format!("expected a date and time as \"YYYY-MM-DD hh:mm:ss\", got {text:?}"));
+            doc.error(
+                s.value.pos,
+                &p,
+                format!("expected a date and time as \"YYYY-MM-DD hh:mm:ss\", got {text:?}"),
+            );
         }
         parsed
     });
@@ -238,7 +264,10 @@ fn calendar(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Calendar> {
         canonical
     });
     f.finish(doc);
-    Some(Calendar { start_time: start_time?, time_zone: time_zone? })
+    Some(Calendar {
+        start_time: start_time?,
+        time_zone: time_zone?,
+    })
 }
 
 /// Exactly `YYYY-MM-DD hh:mm:ss` (the go-sdk's `time.DateTime`).
@@ -260,7 +289,10 @@ fn parse_date_time(s: &str) -> Option<jiff::civil::DateTime> {
 /// The canonical IANA name of `name` in jiff's bundled database.
 fn time_zone(name: &str) -> Option<String> {
     static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
-    let tz = DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled).get(name).ok()?;
+    let tz = DB
+        .get_or_init(jiff::tz::TimeZoneDatabase::bundled)
+        .get(name)
+        .ok()?;
     Some(tz.iana_name().unwrap_or(name).to_string())
 }
 
@@ -274,14 +306,17 @@ fn objective(
 ) -> Option<ObjectiveDraft> {
     let mut f = Fields::of(doc, node, path, node.pos)?;
     let name = f.get("name").map(|n| doc.name(&n.value, &f.child("name")));
-    let display_name = f.get("displayName").and_then(|d| doc.string(&d.value, &f.child("displayName")));
+    let display_name = f
+        .get("displayName")
+        .and_then(|d| doc.string(&d.value, &f.child("displayName")));
     let op = f.get("op").and_then(|o| {
         let p = f.child("op");
         doc.op(&o.value, &p).map(|op| (op, doc.loc(o.key_pos, &p)))
     });
     let value = f.get("value").and_then(|v| {
         let p = f.child("value");
-        doc.number(&v.value, &p).map(|(x, _)| (x, doc.loc(v.key_pos, &p)))
+        doc.number(&v.value, &p)
+            .map(|(x, _)| (x, doc.loc(v.key_pos, &p)))
     });
     let target = target(doc, &mut f);
     let time_slice_target = f.get("timeSliceTarget");
@@ -290,17 +325,23 @@ fn objective(
         let p = f.child("timeSliceTarget");
         let (x, text) = doc.number(&t.value, &p)?;
         if !(x > 0.0 && x <= 1.0) {
-            doc.error(t.value.pos, &p, format!("expected a number in (0, 1], got {text}"));
+            doc.error(
+                t.value.pos,
+                &p,
+                format!("expected a number in (0, 1], got {text}"),
+            );
         }
         Some(x)
     });
-    let tsw = time_slice_window.and_then(|w| doc.fixed_duration(&w.value, &f.child("timeSliceWindow")));
+    let tsw =
+        time_slice_window.and_then(|w| doc.fixed_duration(&w.value, &f.child("timeSliceWindow")));
     match method {
-        Some(BudgetingMethod::Timeslices) => {
-            if time_slice_target.is_none() {
-                f.missing(doc, "timeSliceTarget", "property is required when budgetingMethod is Timeslices");
-            }
-        }
+        Some(BudgetingMethod::Timeslices) if time_slice_target.is_none() => f.missing(
+            doc,
+            "timeSliceTarget",
+            "property is required when budgetingMethod is Timeslices",
+        ),
+        Some(BudgetingMethod::Timeslices) => {}
         Some(m) => {
             if let Some(t) = time_slice_target {
                 doc.error(
@@ -313,15 +354,16 @@ fn objective(
         None => {}
     }
     match method {
-        Some(BudgetingMethod::Timeslices | BudgetingMethod::RatioTimeslices) => {
-            if time_slice_window.is_none() {
-                f.missing(
-                    doc,
-                    "timeSliceWindow",
-                    "property is required when budgetingMethod is Timeslices or RatioTimeslices",
-                );
-            }
+        Some(BudgetingMethod::Timeslices | BudgetingMethod::RatioTimeslices)
+            if time_slice_window.is_none() =>
+        {
+            f.missing(
+                doc,
+                "timeSliceWindow",
+                "property is required when budgetingMethod is Timeslices or RatioTimeslices",
+            )
         }
+        Some(BudgetingMethod::Timeslices | BudgetingMethod::RatioTimeslices) => {}
         Some(BudgetingMethod::Occurrences) => {
             if let Some(w) = time_slice_window {
                 doc.error(
@@ -336,15 +378,27 @@ fn objective(
     let has_indicator = f.has("indicator") || f.has("indicatorRef");
     let indicator = sli::indicator(doc, &mut f);
     if composite && !has_indicator {
-        f.missing(doc, "indicator", "one of indicator or indicatorRef is required on every objective of a composite SLO");
+        f.missing(
+            doc,
+            "indicator",
+            "one of indicator or indicatorRef is required on every objective of a composite SLO",
+        );
     }
     let weight = f.get("compositeWeight").and_then(|w| {
         let p = f.child("compositeWeight");
         let (x, text) = doc.number(&w.value, &p)?;
         if !composite {
-            doc.error(w.key_pos, &p, "property is only valid on objectives of a composite SLO");
+            doc.error(
+                w.key_pos,
+                &p,
+                "property is only valid on objectives of a composite SLO",
+            );
         } else if x <= 0.0 {
-            doc.error(w.value.pos, &p, format!("expected a number greater than 0, got {text}"));
+            doc.error(
+                w.value.pos,
+                &p,
+                format!("expected a number greater than 0, got {text}"),
+            );
         }
         Some(x)
     });
@@ -352,7 +406,11 @@ fn objective(
     let explicit_name = name.is_some();
     let name = match name {
         Some(n) => n?,
-        None => display_name.as_deref().map(slug).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("objective-{index}")),
+        None => display_name
+            .as_deref()
+            .map(slug)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("objective-{index}")),
     };
     Some(ObjectiveDraft {
         name,
@@ -375,7 +433,11 @@ fn target(doc: &mut Doc<'_>, f: &mut Fields<'_>) -> Option<f64> {
     let percent = f.get("targetPercent");
     match (target, percent) {
         (Some(_), Some(p)) => {
-            doc.error(p.key_pos, &f.child("targetPercent"), "target and targetPercent are mutually exclusive; give only one");
+            doc.error(
+                p.key_pos,
+                &f.child("targetPercent"),
+                "target and targetPercent are mutually exclusive; give only one",
+            );
             None
         }
         (None, None) => {
@@ -397,9 +459,18 @@ fn target(doc: &mut Doc<'_>, f: &mut Fields<'_>) -> Option<f64> {
                 );
                 return Some(fraction);
             }
-            let hint = if x > 1.0 && x < 100.0 { " (use targetPercent for percentages)" } else { "" };
-            doc.error(t.value.pos, &p, format!("expected a number in [0, 1), got {text}{hint}"));
-            None
+            let hint = if x > 1.0 && x < 100.0 {
+                " (use targetPercent for percentages)"
+            } else {
+                ""
+            };
+            doc.error(
+                t.value.pos,
+                &p,
+                format!("expected a number in [0, 1), got {text}{hint}"),
+            );
+            // Reported; keep the value so the checks that follow still run.
+            Some(x)
         }
         (None, Some(tp)) => {
             let p = f.child("targetPercent");
@@ -407,8 +478,12 @@ fn target(doc: &mut Doc<'_>, f: &mut Fields<'_>) -> Option<f64> {
             if (0.0..100.0).contains(&x) {
                 return Some(percent_to_fraction(&text, x));
             }
-            doc.error(tp.value.pos, &p, format!("expected a number in [0, 100), got {text}"));
-            None
+            doc.error(
+                tp.value.pos,
+                &p,
+                format!("expected a number in [0, 100), got {text}"),
+            );
+            Some(x / 100.0)
         }
     }
 }
@@ -458,7 +533,10 @@ fn unique_objective_names(doc: &mut Doc<'_>, objectives: &mut [ObjectiveDraft]) 
         }
         let loc = objectives[i].location.clone();
         if objectives[i].explicit_name {
-            let first = objectives[..i].iter().find(|o| o.name == objectives[i].name).map(|o| o.location.path.clone());
+            let first = objectives[..i]
+                .iter()
+                .find(|o| o.name == objectives[i].name)
+                .map(|o| o.location.path.clone());
             doc.sink.error(
                 &Location { path: format!("{}.name", loc.path), ..loc },
                 format!(
@@ -470,7 +548,10 @@ fn unique_objective_names(doc: &mut Doc<'_>, objectives: &mut [ObjectiveDraft]) 
         } else {
             let base = objectives[i].name.clone();
             let mut n = i;
-            while objectives[..i].iter().any(|o| o.name == format!("{base}-{n}")) {
+            while objectives[..i]
+                .iter()
+                .any(|o| o.name == format!("{base}-{n}"))
+            {
                 n += 1;
             }
             objectives[i].name = format!("{base}-{n}");

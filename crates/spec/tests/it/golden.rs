@@ -15,7 +15,10 @@ pub(crate) fn render(case: &cases::Case) -> String {
     out.push_str("--\n");
     match &loaded.set {
         Some(set) => out.push_str(&summary(set)),
-        None => out.push_str(&format!("not loaded: {} error(s)\n", loaded.errors().count())),
+        None => out.push_str(&format!(
+            "not loaded: {} error(s)\n",
+            loaded.errors().count()
+        )),
     }
     out
 }
@@ -33,7 +36,10 @@ fn golden_cases_match_expected_output() {
         if update {
             std::fs::write(&case.expected_path, &actual).unwrap();
         } else {
-            mismatches.push(format!("== {} ==\n-- expected --\n{expected}-- actual --\n{actual}", case.name));
+            mismatches.push(format!(
+                "== {} ==\n-- expected --\n{expected}-- actual --\n{actual}",
+                case.name
+            ));
         }
     }
     assert!(

@@ -18,11 +18,22 @@ fn folders_are_walked_recursively_sorted_and_filtered_by_extension() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "b.yaml", &SERVICE.replace("NAME", "b"));
     write(dir.path(), "a/z.yml", &SERVICE.replace("NAME", "z"));
-    write(dir.path(), "a/y.json", r#"{"apiVersion":"openslo/v1","kind":"Service","metadata":{"name":"y"}}"#);
+    write(
+        dir.path(),
+        "a/y.json",
+        r#"{"apiVersion":"openslo/v1","kind":"Service","metadata":{"name":"y"}}"#,
+    );
     write(dir.path(), "notes.txt", "not a spec: [");
     let loaded = spec::load_paths(&[dir.path().to_path_buf()], Mode::Strict).unwrap();
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-    let names: Vec<&str> = loaded.set.as_ref().unwrap().services.iter().map(|s| s.metadata.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .set
+        .as_ref()
+        .unwrap()
+        .services
+        .iter()
+        .map(|s| s.metadata.name.as_str())
+        .collect();
     assert_eq!(names, ["y", "z", "b"]);
 }
 
@@ -39,7 +50,11 @@ fn a_file_named_explicitly_is_read_whatever_its_extension_and_only_once() {
 #[test]
 fn diagnostics_name_the_file_path() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bad.yaml", "apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: Bad_Name\n");
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: Bad_Name\n",
+    );
     let loaded = spec::load_paths(&[dir.path().to_path_buf()], Mode::Strict).unwrap();
     let d = &loaded.diagnostics[0];
     assert_eq!(d.file, dir.path().join("bad.yaml").display().to_string());
@@ -50,9 +65,12 @@ fn diagnostics_name_the_file_path() {
 #[test]
 fn a_missing_path_is_a_typed_error() {
     let missing = PathBuf::from("/definitely/not/here/specs");
-    let err = spec::load_paths(&[missing.clone()], Mode::Strict).unwrap_err();
+    let err = spec::load_paths(std::slice::from_ref(&missing), Mode::Strict).unwrap_err();
     assert_eq!(err, LoadError::NotFound { path: missing });
-    assert_eq!(err.to_string(), "/definitely/not/here/specs: no such file or folder; expected a spec file or a folder of them");
+    assert_eq!(
+        err.to_string(),
+        "/definitely/not/here/specs: no such file or folder; expected a spec file or a folder of them"
+    );
 }
 
 #[test]

@@ -5,17 +5,29 @@
 use std::fmt::Write;
 
 use spec::{
-    Aggregate, AlertPolicy, LodestarQuery, Metadata, MetricSource, Objective, Sli, SliDocumentation, SliSpec, SpecSet,
+    Aggregate, AlertPolicy, LodestarQuery, Metadata, MetricSource, Objective, Sli,
+    SliDocumentation, SliSpec, SpecSet,
 };
 
 pub(crate) fn summary(set: &SpecSet) -> String {
     let mut out = String::new();
     for s in &set.services {
-        writeln!(out, "service {}{} @ {}", s.metadata.name, opt(" description", &s.description), s.location).unwrap();
+        writeln!(
+            out,
+            "service {}{} @ {}",
+            s.metadata.name,
+            opt(" description", &s.description),
+            s.location
+        )
+        .unwrap();
     }
     for d in &set.data_sources {
-        writeln!(out, "data-source {} type={} connection={} @ {}", d.metadata.name, d.source_type, d.connection_details, d.location)
-            .unwrap();
+        writeln!(
+            out,
+            "data-source {} type={} connection={} @ {}",
+            d.metadata.name, d.source_type, d.connection_details, d.location
+        )
+        .unwrap();
     }
     for s in &set.slis {
         writeln!(out, "sli {}", sli(s, "  ")).unwrap();
@@ -24,18 +36,34 @@ pub(crate) fn summary(set: &SpecSet) -> String {
         writeln!(out, "alert-condition {} {}", c.metadata.name, condition(c)).unwrap();
     }
     for t in &set.alert_notification_targets {
-        writeln!(out, "notification-target {} target={}", t.metadata.name, t.target).unwrap();
+        writeln!(
+            out,
+            "notification-target {} target={}",
+            t.metadata.name, t.target
+        )
+        .unwrap();
     }
     for p in &set.alert_policies {
         writeln!(out, "alert-policy {}", policy(p)).unwrap();
     }
     for s in &set.slos {
         let o = &s.ownership;
-        writeln!(out, "slo {}{} service={} @ {}", s.metadata.name, meta(&s.metadata), s.service, s.location).unwrap();
+        writeln!(
+            out,
+            "slo {}{} service={} @ {}",
+            s.metadata.name,
+            meta(&s.metadata),
+            s.service,
+            s.location
+        )
+        .unwrap();
         let w = &s.time_window;
         let window = match &w.calendar {
             None => format!("rolling {}", w.duration),
-            Some(c) => format!("calendar {} from {} {}", w.duration, c.start_time, c.time_zone),
+            Some(c) => format!(
+                "calendar {} from {} {}",
+                w.duration, c.start_time, c.time_zone
+            ),
         };
         writeln!(out, "  window {window}, {:?}", s.budgeting_method).unwrap();
         writeln!(
@@ -75,14 +103,23 @@ pub(crate) fn summary(set: &SpecSet) -> String {
         )
         .unwrap();
         for st in &j.steps {
-            writeln!(out, "  step {}{} slos={:?}", st.name, opt(" display", &st.display_name), st.slos).unwrap();
+            writeln!(
+                out,
+                "  step {}{} slos={:?}",
+                st.name,
+                opt(" display", &st.display_name),
+                st.slos
+            )
+            .unwrap();
         }
     }
     out
 }
 
 fn opt(label: &str, v: &Option<String>) -> String {
-    v.as_ref().map(|v| format!("{label}={v:?}")).unwrap_or_default()
+    v.as_ref()
+        .map(|v| format!("{label}={v:?}"))
+        .unwrap_or_default()
 }
 
 fn meta(m: &Metadata) -> String {
@@ -94,30 +131,61 @@ fn meta(m: &Metadata) -> String {
 }
 
 fn docs(d: &SliDocumentation) -> String {
-    format!("why={:?} how={:?} variation={:?}", d.why, d.how, d.acceptable_variation)
+    format!(
+        "why={:?} how={:?} variation={:?}",
+        d.why, d.how, d.acceptable_variation
+    )
 }
 
 fn sli(s: &Sli, pad: &str) -> String {
     let body = match &s.spec {
-        SliSpec::Threshold { metric_source } => format!("threshold\n{pad}source {}", source(metric_source)),
-        SliSpec::Ratio { counter, good, bad, total } => {
+        SliSpec::Threshold { metric_source } => {
+            format!("threshold\n{pad}source {}", source(metric_source))
+        }
+        SliSpec::Ratio {
+            counter,
+            good,
+            bad,
+            total,
+        } => {
             let mut b = format!("ratio counter={counter}");
-            for (label, m) in [("good", good.as_ref()), ("bad", bad.as_ref()), ("total", Some(total))] {
+            for (label, m) in [
+                ("good", good.as_ref()),
+                ("bad", bad.as_ref()),
+                ("total", Some(total)),
+            ] {
                 if let Some(m) = m {
                     write!(b, "\n{pad}{label} {}", source(m)).unwrap();
                 }
             }
             b
         }
-        SliSpec::RatioRaw { counter, raw_type, raw } => {
-            format!("raw counter={counter} type={raw_type:?}\n{pad}raw {}", source(raw))
+        SliSpec::RatioRaw {
+            counter,
+            raw_type,
+            raw,
+        } => {
+            format!(
+                "raw counter={counter} type={raw_type:?}\n{pad}raw {}",
+                source(raw)
+            )
         }
     };
-    format!("{}{} {body}\n{pad}{} @ {}", s.metadata.name, opt(" description", &s.description), docs(&s.documentation), s.location)
+    format!(
+        "{}{} {body}\n{pad}{} @ {}",
+        s.metadata.name,
+        opt(" description", &s.description),
+        docs(&s.documentation),
+        s.location
+    )
 }
 
 fn source(m: &MetricSource) -> String {
-    let reference = m.metric_source_ref.as_ref().map(|r| format!(" ref={r}")).unwrap_or_default();
+    let reference = m
+        .metric_source_ref
+        .as_ref()
+        .map(|r| format!(" ref={r}"))
+        .unwrap_or_default();
     match &m.lodestar {
         Some(q) => format!("type={}{reference} {}", m.source_type, lodestar(q)),
         None => format!("type={}{reference} spec={}", m.source_type, m.spec),
@@ -136,7 +204,12 @@ fn lodestar(q: &LodestarQuery) -> String {
 }
 
 fn objective(o: &Objective) -> String {
-    let mut s = format!("{}{} target={}", o.name, opt(" display", &o.display_name), o.target);
+    let mut s = format!(
+        "{}{} target={}",
+        o.name,
+        opt(" display", &o.display_name),
+        o.target
+    );
     if let Some(op) = o.op {
         write!(s, " op={}", op.as_str()).unwrap();
     }
@@ -167,8 +240,16 @@ fn condition(c: &spec::AlertCondition) -> String {
 }
 
 fn policy(p: &AlertPolicy) -> String {
-    let conditions: Vec<String> = p.conditions.iter().map(|c| format!("{} ({})", c.metadata.name, condition(c))).collect();
-    let targets: Vec<String> = p.notification_targets.iter().map(|t| format!("{}={}", t.metadata.name, t.target)).collect();
+    let conditions: Vec<String> = p
+        .conditions
+        .iter()
+        .map(|c| format!("{} ({})", c.metadata.name, condition(c)))
+        .collect();
+    let targets: Vec<String> = p
+        .notification_targets
+        .iter()
+        .map(|t| format!("{}={}", t.metadata.name, t.target))
+        .collect();
     format!(
         "{} no-data={} resolved={} breaching={} conditions=[{}] targets=[{}]",
         p.metadata.name,

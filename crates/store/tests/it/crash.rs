@@ -161,7 +161,7 @@ fn torn_record_in_an_older_segment_is_an_error() {
     let older = segs.iter().find(|s| !wal_file::frames(s).is_empty()).unwrap().clone();
     let (offset, len) = *wal_file::frames(&older).last().unwrap();
     wal_file::cut(&older, offset + len - 3);
-    let err = Store::open(config(dir.path())).err().expect("open fails");
+    let err = Store::open(config(dir.path())).expect_err("open fails");
     assert!(matches!(&err, StoreError::Corrupt { file, offset: at, .. } if *file == older && *at == offset), "{err}");
 }
 
@@ -248,7 +248,7 @@ fn automatic_snapshot_bounds_the_wal() {
 fn second_open_of_a_locked_directory_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(config(dir.path())).unwrap();
-    let err = Store::open(config(dir.path())).err().expect("locked");
+    let err = Store::open(config(dir.path())).expect_err("locked");
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     let msg = err.to_string();
     assert!(msg.contains("in use") && msg.contains(&format!("pid {}", std::process::id())), "{msg}");

@@ -18,13 +18,21 @@ use crate::duration::DurationShorthand;
 /// an SLO, an AlertCondition inside an AlertPolicy) live inside their parent.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecSet {
+    /// Services (`kind: Service`).
     pub services: Vec<Service>,
+    /// SLOs, with indicators and alert policies resolved.
     pub slos: Vec<Slo>,
+    /// Standalone SLIs (`kind: SLI`); inline ones live in their SLO.
     pub slis: Vec<Sli>,
+    /// DataSources.
     pub data_sources: Vec<DataSource>,
+    /// Standalone AlertPolicies, conditions and targets resolved.
     pub alert_policies: Vec<AlertPolicy>,
+    /// Standalone AlertConditions.
     pub alert_conditions: Vec<AlertCondition>,
+    /// Standalone AlertNotificationTargets.
     pub alert_notification_targets: Vec<AlertNotificationTarget>,
+    /// Journeys (`lodestar.dev/v1`), SLO names resolved.
     pub journeys: Vec<Journey>,
 }
 
@@ -52,34 +60,44 @@ pub struct Metadata {
 /// `kind: Service`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
 /// `kind: DataSource`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataSource {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// `spec.type`, e.g. `Prometheus` or `lodestar`.
     pub source_type: String,
     /// Free-form connection settings, as JSON.
     pub connection_details: serde_json::Value,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
 /// `kind: SLO`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// The service this SLO belongs to (`spec.service`).
     pub service: String,
     /// The SLI, from `indicator` or resolved from `indicatorRef`; `None`
     /// only for composite SLOs, whose objectives carry their own.
     pub indicator: Option<Sli>,
+    /// How the error budget is counted.
     pub budgeting_method: BudgetingMethod,
+    /// The one time window.
     pub time_window: TimeWindow,
     /// At least one.
     pub objectives: Vec<Objective>,
@@ -87,6 +105,7 @@ pub struct Slo {
     pub alert_policies: Vec<AlertPolicy>,
     /// From the `lodestar.dev/*` annotations.
     pub ownership: Ownership,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
@@ -103,6 +122,7 @@ pub struct Objective {
     /// `name` if given, else a slug of `displayName`, else `objective-{i}`;
     /// unique within the SLO.
     pub name: String,
+    /// `displayName`, if given.
     pub display_name: Option<String>,
     /// Set for threshold indicators, `None` for ratio indicators.
     pub op: Option<Op>,
@@ -124,12 +144,16 @@ pub struct Objective {
 /// `kind: SLI`, or an SLI written inline in an SLO.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sli {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
+    /// What the SLI measures.
     pub spec: SliSpec,
     /// Why / how / acceptable variation; inside an SLO, fields missing on
     /// the SLI are taken from the SLO's annotations.
     pub documentation: SliDocumentation,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
@@ -176,6 +200,7 @@ pub struct MetricSource {
     pub spec: serde_json::Value,
     /// The validated query when `source_type` is `lodestar`.
     pub lodestar: Option<LodestarQuery>,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
@@ -257,6 +282,7 @@ pub enum BudgetingMethod {
 pub struct TimeWindow {
     /// Rolling windows use m, h, d or w; calendar windows d, w, M, Q or Y.
     pub duration: DurationShorthand,
+    /// `isRolling`; false means calendar-aligned.
     pub is_rolling: bool,
     /// Set iff the window is not rolling.
     pub calendar: Option<Calendar>,
@@ -265,6 +291,7 @@ pub struct TimeWindow {
 /// Where a calendar-aligned window starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calendar {
+    /// `startTime`, a wall-clock time in `time_zone`.
     pub start_time: jiff::civil::DateTime,
     /// Canonical IANA name, e.g. `Europe/Berlin`.
     pub time_zone: String,
@@ -299,25 +326,34 @@ pub struct SliDocumentation {
 /// `kind: AlertPolicy`, or one written inline in an SLO.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertPolicy {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
+    /// Alert when the SLI has no data.
     pub alert_when_no_data: bool,
+    /// Notify when the alert resolves.
     pub alert_when_resolved: bool,
+    /// Alert when the condition breaches.
     pub alert_when_breaching: bool,
     /// Exactly one (OpenSLO keeps a list for the future); refs resolved.
     pub conditions: Vec<AlertCondition>,
     /// At least one; refs resolved.
     pub notification_targets: Vec<AlertNotificationTarget>,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
 /// `kind: AlertCondition` (burn rate), or one written inline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertCondition {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// Free text such as `page` or `ticket`.
     pub severity: String,
+    /// How the burn rate is compared with the threshold.
     pub op: Op,
     /// Burn-rate threshold.
     pub threshold: f64,
@@ -325,26 +361,33 @@ pub struct AlertCondition {
     pub lookback_window: DurationShorthand,
     /// Fixed-length (m, h, d, w), if given.
     pub alert_after: Option<DurationShorthand>,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
 /// `kind: AlertNotificationTarget`, or one written inline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertNotificationTarget {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// Free text such as `slack` or an address.
     pub target: String,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
 /// `lodestar.dev/v1` `kind: Journey`: a critical user journey.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Journey {
+    /// Name, display name, labels and annotations.
     pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// Business weight, > 0, default 1.
     pub weight: f64,
+    /// `spec.owner`: the team owning the journey.
     pub owner: Option<String>,
     /// Ordered, at least one.
     pub steps: Vec<JourneyStep>,
@@ -352,6 +395,7 @@ pub struct Journey {
     pub completion_slo: Option<String>,
     /// Name of an SLO (resolved) measuring time to first meaningful action.
     pub time_to_first_action_slo: Option<String>,
+    /// Where the object starts (file, line, column, path).
     pub location: Location,
 }
 
@@ -360,7 +404,9 @@ pub struct Journey {
 pub struct JourneyStep {
     /// RFC 1123, unique within the journey.
     pub name: String,
+    /// `displayName`, if given.
     pub display_name: Option<String>,
+    /// `spec.description`, at most 1050 characters.
     pub description: Option<String>,
     /// Names of SLOs (all resolved), at least one.
     pub slos: Vec<String>,

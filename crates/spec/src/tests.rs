@@ -252,3 +252,42 @@ fn an_sli_referenced_by_two_slos_gets_each_slos_documentation_fallback() {
         "the standalone SLI keeps its own documentation"
     );
 }
+
+mod robustness {
+    //! Loading arbitrary or damaged input never panics, and a set is
+    //! returned exactly when no error was reported.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn consistent(loaded: &Loaded) -> bool {
+        loaded.set.is_some() == (loaded.errors().count() == 0)
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let loaded = load_sources(&[source("x.yaml", &text)], Mode::Strict);
+            prop_assert!(consistent(&loaded));
+            let _ = format_source("x.yaml", &text);
+        }
+
+        #[test]
+        fn damaged_specs_never_panic(at in 0usize..RATIO_SLO.len(), cut in 0usize..40, insert in "[ :\\-\\[\\]{}#&*!|>'\"%@a-z0-9\\n]{0,3}", lenient: bool) {
+            let mut text = RATIO_SLO.to_string();
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (at + cut).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(at..end, &insert);
+            let mode = if lenient { Mode::Lenient } else { Mode::Strict };
+            let loaded = load_sources(&[source("x.yaml", &text)], mode);
+            prop_assert!(consistent(&loaded));
+            if let Ok(formatted) = format_source("x.yaml", &text) {
+                prop_assert_eq!(format_source("x.yaml", &formatted).ok(), Some(formatted.clone()));
+                let again = load_sources(&[source("x.yaml", &formatted)], mode);
+                prop_assert_eq!(again.set.is_some(), loaded.set.is_some(), "formatting changed whether {:?} loads", text);
+            }
+        }
+    }
+}

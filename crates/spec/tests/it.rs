@@ -10,5 +10,6 @@ mod it {
     mod format;
     mod golden;
     mod paths;
+    mod readme;
     mod summary;
 }

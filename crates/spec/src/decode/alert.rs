@@ -1,42 +1,14 @@
-//! The small kinds: Service, DataSource, AlertPolicy, AlertCondition and
-//! AlertNotificationTarget specs, and the "inline object or reference"
-//! entries that AlertPolicies and SLOs hold.
+//! Alerting kinds: AlertPolicy, AlertCondition and AlertNotificationTarget
+//! specs, and the "inline object or reference" entries that AlertPolicies
+//! and SLOs hold.
 //!
 //! References are only recorded here; `resolve` looks them up.
 
-use super::{Doc, Draft, Fields, InlineOrRef, Kind, decode_kind, to_json};
+use super::{Doc, Draft, Fields, InlineOrRef, Kind, decode_kind};
 use crate::diagnostic::{Location, index_path};
 use crate::duration::DurationShorthand;
 use crate::model::{AlertCondition, AlertNotificationTarget, Metadata, Op};
 use crate::tree::{Entry, Node};
-
-pub(crate) fn service_spec(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Option<String>> {
-    let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f
-        .get("description")
-        .and_then(|d| doc.description(&d.value, &f.child("description")));
-    f.finish(doc);
-    Some(description)
-}
-
-pub(crate) fn data_source_spec(
-    doc: &mut Doc<'_>,
-    e: &Entry,
-    path: &str,
-) -> Option<(Option<String>, String, serde_json::Value)> {
-    let mut f = Fields::of_entry(doc, e, path)?;
-    let description = f
-        .get("description")
-        .and_then(|d| doc.description(&d.value, &f.child("description")));
-    let source_type = f
-        .required(doc, "type")
-        .and_then(|t| doc.non_empty_string(&t.value, &f.child("type")));
-    let details = f
-        .required(doc, "connectionDetails")
-        .map(|c| to_json(&c.value));
-    f.finish(doc);
-    Some((description, source_type?, details?))
-}
 
 pub(crate) fn notification_target_spec(
     doc: &mut Doc<'_>,

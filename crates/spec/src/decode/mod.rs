@@ -11,6 +11,7 @@
 mod alert;
 mod annotations;
 mod journey;
+mod leaf_kinds;
 pub(crate) mod lodestar;
 mod names;
 mod sli;
@@ -609,7 +610,7 @@ pub(crate) fn decode_kind(
     let draft = match kind {
         Kind::Service => {
             let description = match spec_entry {
-                Some(e) => alert::service_spec(doc, e, &spec_path),
+                Some(e) => leaf_kinds::service_spec(doc, e, &spec_path),
                 None => Some(None),
             };
             meta.as_ref().zip(description).map(|(m, description)| {
@@ -621,7 +622,7 @@ pub(crate) fn decode_kind(
             })
         }
         Kind::DataSource => {
-            let spec = spec_entry.and_then(|e| alert::data_source_spec(doc, e, &spec_path));
+            let spec = spec_entry.and_then(|e| leaf_kinds::data_source_spec(doc, e, &spec_path));
             meta.as_ref()
                 .zip(spec)
                 .map(|(m, (description, source_type, connection_details))| {

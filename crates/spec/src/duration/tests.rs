@@ -1,3 +1,6 @@
+//! Duration shorthand parsing and printing, including a round-trip
+//! property over every unit.
+
 use proptest::prelude::*;
 
 use super::*;

@@ -1,3 +1,7 @@
+//! Formatter behaviour by example (`check(input, expect)`), plus
+//! properties: emitted YAML and JSON read back to the same values and
+//! formatting is idempotent.
+
 use proptest::prelude::*;
 
 use super::*;

@@ -1,3 +1,6 @@
+//! Positions, scalar typing, documents, aliases and syntax errors of the
+//! YAML tree. Must not depend on anything OpenSLO.
+
 use super::*;
 
 fn one(text: &str) -> Node {

@@ -1,3 +1,5 @@
+//! Name, label-key and annotation-key rules, by example and by property.
+
 use proptest::prelude::*;
 
 use super::*;

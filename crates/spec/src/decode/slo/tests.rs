@@ -1,3 +1,5 @@
+//! Exact percentage-to-fraction conversion and objective-name slugs.
+
 use proptest::prelude::*;
 
 use super::*;

@@ -68,7 +68,10 @@ fn key(kind: Kind, i: usize) -> SeriesKey {
 }
 
 fn config(dir: &Path) -> StoreConfig {
-    StoreConfig { dir: dir.to_path_buf(), ..StoreConfig::default() }
+    StoreConfig {
+        dir: dir.to_path_buf(),
+        ..StoreConfig::default()
+    }
 }
 
 /// Fills `days` of data for the given series, one append per simulated
@@ -95,7 +98,10 @@ fn fill(store: &Store, series: &[(Kind, usize)], days: i64, seed: u64) -> Minute
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
 }
 
 /// Memory and disk bytes of `n` series of `kind` over `days`, after close
@@ -112,12 +118,18 @@ fn footprint_of(kind: Kind, n: usize, days: i64, keep: bool) -> (u64, u64, u64) 
     store.close().unwrap();
     let (store, _) = Store::open(config(dir.path())).unwrap();
     let stats = store.stats();
-    (stats.approx_memory_bytes, stats.snapshot_bytes, wal_per_series_day)
+    (
+        stats.approx_memory_bytes,
+        stats.snapshot_bytes,
+        wal_per_series_day,
+    )
 }
 
 fn report_footprint() {
     let n = 10;
-    println!("\nfootprint per series-day, {EVENTS_PER_MINUTE} events/minute (memory = stats().approx_memory_bytes, disk = snapshot bytes):");
+    println!(
+        "\nfootprint per series-day, {EVENTS_PER_MINUTE} events/minute (memory = stats().approx_memory_bytes, disk = snapshot bytes):"
+    );
     for (kind, name) in [(Kind::Ratio, "ratio"), (Kind::Latency, "latency (sketch)")] {
         let (mem2, disk2, wal) = footprint_of(kind, n, 2, false);
         let (mem28, disk28, _) = footprint_of(kind, n, 28, false);
@@ -141,17 +153,37 @@ fn bench_append(c: &mut Criterion) {
     let (store, _) = Store::open(config(dir.path())).unwrap();
     let store = Arc::new(store);
     let mut rng = Rng(1);
-    let ratio_batch: Vec<_> =
-        (0..100).map(|i| (key(Kind::Ratio, i), START, minute_bucket(Kind::Ratio, &mut rng))).collect();
-    let latency_batch: Vec<_> =
-        (0..100).map(|i| (key(Kind::Latency, i), START, minute_bucket(Kind::Latency, &mut rng))).collect();
+    let ratio_batch: Vec<_> = (0..100)
+        .map(|i| {
+            (
+                key(Kind::Ratio, i),
+                START,
+                minute_bucket(Kind::Ratio, &mut rng),
+            )
+        })
+        .collect();
+    let latency_batch: Vec<_> = (0..100)
+        .map(|i| {
+            (
+                key(Kind::Latency, i),
+                START,
+                minute_bucket(Kind::Latency, &mut rng),
+            )
+        })
+        .collect();
 
     let mut g = c.benchmark_group("append");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("durable_1_delta", |b| b.iter(|| store.append(&ratio_batch[..1]).unwrap()));
+    g.bench_function("durable_1_delta", |b| {
+        b.iter(|| store.append(&ratio_batch[..1]).unwrap())
+    });
     g.throughput(Throughput::Elements(100));
-    g.bench_function("durable_100_ratio_deltas", |b| b.iter(|| store.append(&ratio_batch).unwrap()));
-    g.bench_function("durable_100_latency_deltas", |b| b.iter(|| store.append(&latency_batch).unwrap()));
+    g.bench_function("durable_100_ratio_deltas", |b| {
+        b.iter(|| store.append(&ratio_batch).unwrap())
+    });
+    g.bench_function("durable_100_latency_deltas", |b| {
+        b.iter(|| store.append(&latency_batch).unwrap())
+    });
     // 8 writers of 100-delta batches at once: group commit shares syncs.
     let writers = 8;
     g.throughput(Throughput::Elements(100 * writers));
@@ -161,7 +193,9 @@ fn bench_append(c: &mut Criterion) {
             let handles: Vec<_> = (0..writers)
                 .map(|_| {
                     let (store, batch) = (store.clone(), ratio_batch.clone());
-                    std::thread::spawn(move || (0..iters).for_each(|_| store.append(&batch).unwrap()))
+                    std::thread::spawn(move || {
+                        (0..iters).for_each(|_| store.append(&batch).unwrap())
+                    })
                 })
                 .collect();
             handles.into_iter().for_each(|h| h.join().unwrap());
@@ -170,23 +204,30 @@ fn bench_append(c: &mut Criterion) {
     });
     g.finish();
     let s = store.stats();
-    println!("append: {} WAL records, {} fdatasyncs (group commit)", s.wal_records, s.wal_syncs);
+    println!(
+        "append: {} WAL records, {} fdatasyncs (group commit)",
+        s.wal_records, s.wal_syncs
+    );
 }
 
 /// 28 days × 100 series (50 ratio, 50 latency), closed; returns its end minute.
 fn build_28d_100(dir: &Path) -> Minute {
     let t = Instant::now();
     let (store, _) = Store::open(config(dir)).unwrap();
-    let series: Vec<_> = (0..50).flat_map(|i| [(Kind::Ratio, i), (Kind::Latency, i)]).collect();
+    let series: Vec<_> = (0..50)
+        .flat_map(|i| [(Kind::Ratio, i), (Kind::Latency, i)])
+        .collect();
     let end = fill(&store, &series, 28, 3);
     let s = store.stats();
     store.close().unwrap();
+    let snapshot = Store::open(config(dir)).unwrap().0.stats().snapshot_bytes;
     println!(
-        "28 d × 100 series built in {:.1} s: {} minute + {} hour buckets, {:.1} MiB memory, {:.1} MiB snapshot",
+        "28 d × 100 series built in {:.1} s: {} minute + {} hour buckets, {:.1} MiB memory, newest snapshot {:.1} MiB, {:.1} MiB on disk (two snapshot generations + WAL)",
         t.elapsed().as_secs_f64(),
         s.minute_buckets,
         s.hour_buckets,
         s.approx_memory_bytes as f64 / (1 << 20) as f64,
+        snapshot as f64 / (1 << 20) as f64,
         dir_bytes(dir) as f64 / (1 << 20) as f64,
     );
     end
@@ -203,9 +244,15 @@ fn bench_reads_and_recovery(c: &mut Criterion) {
         // Ranges that start and end mid-hour, so both tiers and edges are used.
         let (from, to) = (end - 28 * DAY + 17, end - 3);
         let mut g = c.benchmark_group("sum");
-        g.bench_function("28d_ratio", |b| b.iter(|| black_box(ratio.sum(black_box(from), black_box(to)))));
-        g.bench_function("28d_latency", |b| b.iter(|| black_box(latency.sum(black_box(from), black_box(to)))));
-        g.bench_function("1h_latency", |b| b.iter(|| black_box(latency.sum(black_box(end - 77), black_box(end - 17)))));
+        g.bench_function("28d_ratio", |b| {
+            b.iter(|| black_box(ratio.sum(black_box(from), black_box(to))))
+        });
+        g.bench_function("28d_latency", |b| {
+            b.iter(|| black_box(latency.sum(black_box(from), black_box(to))))
+        });
+        g.bench_function("1h_latency", |b| {
+            b.iter(|| black_box(latency.sum(black_box(end - 77), black_box(end - 17))))
+        });
         g.finish();
         let mut g = c.benchmark_group("for_each");
         g.bench_function("1d_minutes_latency", |b| {
@@ -228,10 +275,15 @@ fn bench_reads_and_recovery(c: &mut Criterion) {
 
     // WAL replay: one day of all 100 series with no snapshot, then a crash.
     let wal_dir = tempfile::tempdir().unwrap();
-    let wal_config = StoreConfig { snapshot_wal_bytes: u64::MAX, ..config(wal_dir.path()) };
+    let wal_config = StoreConfig {
+        snapshot_wal_bytes: u64::MAX,
+        ..config(wal_dir.path())
+    };
     {
         let (store, _) = Store::open(wal_config.clone()).unwrap();
-        let series: Vec<_> = (0..50).flat_map(|i| [(Kind::Ratio, i), (Kind::Latency, i)]).collect();
+        let series: Vec<_> = (0..50)
+            .flat_map(|i| [(Kind::Ratio, i), (Kind::Latency, i)])
+            .collect();
         fill(&store, &series, 1, 5);
     }
     let wal_bytes = dir_bytes(wal_dir.path());
@@ -246,7 +298,10 @@ fn bench_reads_and_recovery(c: &mut Criterion) {
         )
     });
     g.finish();
-    println!("WAL replayed above: {:.1} MiB", wal_bytes as f64 / (1 << 20) as f64);
+    println!(
+        "WAL replayed above: {:.1} MiB",
+        wal_bytes as f64 / (1 << 20) as f64
+    );
 }
 
 fn main() {
@@ -255,8 +310,20 @@ fn main() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .configure_from_args();
-    report_footprint();
+    // The footprint table and the 28-day data set take minutes to build:
+    // skip them when a name filter (`cargo bench -- sum`) cannot match.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |names: &[&str]| {
+        filter
+            .as_deref()
+            .is_none_or(|f| names.iter().any(|n| n.contains(f)))
+    };
+    if wanted(&["footprint"]) {
+        report_footprint();
+    }
     bench_append(&mut c);
-    bench_reads_and_recovery(&mut c);
+    if wanted(&["sum", "for_each", "recovery", "replay"]) {
+        bench_reads_and_recovery(&mut c);
+    }
     c.final_summary();
 }

@@ -174,24 +174,47 @@ fn open_packed(bytes: &[u8]) -> PackedSketch<'_> {
         let last = first + r.varint().expect(PACKED_IS_VALID) as i32;
         Some((first, last))
     };
-    let bins = PackedBins { r, left: n, first: span.map_or(0, |s| s.0), prev: None };
-    PackedSketch { count, sum, zero, min, max, span, bins }
+    let bins = PackedBins {
+        r,
+        left: n,
+        first: span.map_or(0, |s| s.0),
+        prev: None,
+    };
+    PackedSketch {
+        count,
+        sum,
+        zero,
+        min,
+        max,
+        span,
+        bins,
+    }
 }
 
 /// Decodes a sketch packed by `pack_sketch` in this process.
 pub(crate) fn unpack_sketch(bytes: &[u8]) -> Sketch {
     let p = open_packed(bytes);
-    Sketch::from_parts(span_hint(p.span).chain(p.bins), p.zero, p.count, p.sum, p.min, p.max)
+    Sketch::from_parts(
+        span_hint(p.span).chain(p.bins),
+        p.zero,
+        p.count,
+        p.sum,
+        p.min,
+        p.max,
+    )
 }
 
 /// Zero-weight entries at the first and last index: `Sketch::from_parts`
 /// then allocates the dense bins once instead of growing bin by bin.
 fn span_hint(span: Option<(i32, i32)>) -> impl Iterator<Item = (i32, f64)> {
-    span.into_iter().flat_map(|(first, last)| [(first, 0.0), (last, 0.0)])
+    span.into_iter()
+        .flat_map(|(first, last)| [(first, 0.0), (last, 0.0)])
 }
 
-/// Sums sketches (dense or packed) into one dense buffer without building a
-/// `Sketch` per input; `finish` gives what merging them all would.
+/// Sums packed sketches into one dense buffer without building a `Sketch`
+/// per input; `finish` gives what unpacking and merging them all would.
+/// (Dense sketches are best summed with `Sketch::merge`, which the
+/// compiler vectorises.)
 #[derive(Debug, Default)]
 pub(crate) struct SketchSum {
     /// Bin index of `counts[0]`.
@@ -206,7 +229,11 @@ pub(crate) struct SketchSum {
 
 impl SketchSum {
     pub fn new() -> Self {
-        SketchSum { min: f64::INFINITY, max: f64::NEG_INFINITY, ..SketchSum::default() }
+        SketchSum {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            ..SketchSum::default()
+        }
     }
 
     /// Makes `[first, last]` addressable, with headroom so that sketches
@@ -225,7 +252,8 @@ impl SketchSum {
         }
         let end = self.offset + self.counts.len() as i32;
         if last >= end {
-            self.counts.resize((last - self.offset + 1 + HEADROOM) as usize, 0.0);
+            self.counts
+                .resize((last - self.offset + 1 + HEADROOM) as usize, 0.0);
         }
     }
 
@@ -237,28 +265,9 @@ impl SketchSum {
         self.max = self.max.max(max);
     }
 
-    pub fn add_sketch(&mut self, s: &Sketch) {
-        // Same rule as `Sketch::merge`: an empty sketch adds nothing.
-        if s.count() <= 0.0 {
-            return;
-        }
-        self.add_header(
-            s.count(),
-            s.sum(),
-            s.zero_count(),
-            s.min().unwrap_or(f64::INFINITY),
-            s.max().unwrap_or(f64::NEG_INFINITY),
-        );
-        let mut bins = s.bins().peekable();
-        let Some(&(first, _)) = bins.peek() else { return };
-        for (i, w) in bins {
-            self.cover(first, i);
-            self.counts[(i - self.offset) as usize] += w;
-        }
-    }
-
     pub fn add_packed(&mut self, bytes: &[u8]) {
         let p = open_packed(bytes);
+        // Same rule as `Sketch::merge`: an empty sketch adds nothing.
         if p.count <= 0.0 {
             return;
         }
@@ -272,16 +281,34 @@ impl SketchSum {
     }
 
     pub fn finish(self) -> Sketch {
-        let nonzero = || self.counts.iter().enumerate().filter(|(_, w)| **w != 0.0).map(|(i, w)| (self.offset + i as i32, *w));
-        let span = nonzero().next().map(|(first, _)| (first, nonzero().next_back().map_or(first, |(last, _)| last)));
-        Sketch::from_parts(span_hint(span).chain(nonzero()), self.zero, self.count, self.sum, self.min, self.max)
+        let nonzero = || {
+            self.counts
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| **w != 0.0)
+                .map(|(i, w)| (self.offset + i as i32, *w))
+        };
+        let span = nonzero()
+            .next()
+            .map(|(first, _)| (first, nonzero().next_back().map_or(first, |(last, _)| last)));
+        Sketch::from_parts(
+            span_hint(span).chain(nonzero()),
+            self.zero,
+            self.count,
+            self.sum,
+            self.min,
+            self.max,
+        )
     }
 }
 
 /// Range of bin indexes a real sketch can hold; anything outside is damage
 /// (and would make the dense in-memory sketch allocate absurdly).
 fn valid_bin_range() -> (i64, i64) {
-    (i64::from(bin_index(MIN_POSITIVE)) - 1, i64::from(bin_index(f64::MAX)) + 1)
+    (
+        i64::from(bin_index(MIN_POSITIVE)) - 1,
+        i64::from(bin_index(f64::MAX)) + 1,
+    )
 }
 
 /// Cursor over an encoded slice.
@@ -304,7 +331,10 @@ impl<'a> Reader<'a> {
     }
 
     fn fail<T>(&self, expected: &'static str) -> Result<T, DecodeError> {
-        Err(DecodeError { offset: self.pos, expected })
+        Err(DecodeError {
+            offset: self.pos,
+            expected,
+        })
     }
 
     pub fn u8(&mut self) -> Result<u8, DecodeError> {
@@ -424,7 +454,9 @@ impl<'a> Reader<'a> {
             let at = self.pos;
             let idx = match prev {
                 None => first,
-                Some(p) => p.saturating_add(1).saturating_add(i64::try_from(self.varint()?).unwrap_or(i64::MAX)),
+                Some(p) => p
+                    .saturating_add(1)
+                    .saturating_add(i64::try_from(self.varint()?).unwrap_or(i64::MAX)),
             };
             if idx > last {
                 self.pos = at;
@@ -453,6 +485,12 @@ impl<'a> Reader<'a> {
                 return self.fail("a sketch flag (0 or 1)");
             }
         };
-        Ok(Bucket { good, total, raw_good, raw_total, values })
+        Ok(Bucket {
+            good,
+            total,
+            raw_good,
+            raw_total,
+            values,
+        })
     }
 }

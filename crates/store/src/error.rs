@@ -23,7 +23,11 @@ pub enum StoreError {
     /// Stored bytes do not decode: a damaged or foreign file. Not used for a
     /// torn last WAL record, which recovery drops and reports instead.
     #[error("corrupt store file {file} at byte {offset}: expected {expected}")]
-    Corrupt { file: PathBuf, offset: u64, expected: String },
+    Corrupt {
+        file: PathBuf,
+        offset: u64,
+        expected: String,
+    },
 
     /// Another process (or another `Store` in this one) holds the directory.
     #[error(
@@ -38,19 +42,29 @@ pub enum StoreError {
 
     /// A configuration value is out of range.
     #[error("invalid store configuration: {field} is {value}, expected {expected}")]
-    Config { field: &'static str, value: String, expected: &'static str },
+    Config {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 
     /// An earlier write or sync of the write-ahead log failed, so what is on
     /// disk is no longer known; the store refuses writes until reopened.
-    #[error("store refuses writes after an earlier failure ({reason}); reopen the data directory to recover")]
+    #[error(
+        "store refuses writes after an earlier failure ({reason}); reopen the data directory to recover"
+    )]
     Poisoned { reason: String },
 
     /// A delta's minute lies outside the range the store accepts.
-    #[error("minute {minute} of series {key} is outside the storable range [-2^50, 2^50) minutes since the epoch")]
+    #[error(
+        "minute {minute} of series {key} is outside the storable range [-2^50, 2^50) minutes since the epoch"
+    )]
     MinuteOutOfRange { key: String, minute: i64 },
 
     /// One `append` encoded to more than a WAL record may hold.
-    #[error("append batch encodes to {bytes} bytes, more than the WAL record limit of {limit}; split it into smaller batches")]
+    #[error(
+        "append batch encodes to {bytes} bytes, more than the WAL record limit of {limit}; split it into smaller batches"
+    )]
     BatchTooLarge { bytes: usize, limit: usize },
 
     /// Series ids are `u32`; this many live series cannot be interned.
@@ -60,10 +74,22 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        StoreError::Io { action, path: path.into(), source }
+        StoreError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 
-    pub(crate) fn corrupt(file: impl Into<PathBuf>, offset: u64, expected: impl Into<String>) -> Self {
-        StoreError::Corrupt { file: file.into(), offset, expected: expected.into() }
+    pub(crate) fn corrupt(
+        file: impl Into<PathBuf>,
+        offset: u64,
+        expected: impl Into<String>,
+    ) -> Self {
+        StoreError::Corrupt {
+            file: file.into(),
+            offset,
+            expected: expected.into(),
+        }
     }
 }

@@ -17,12 +17,24 @@ pub struct SeriesKey {
 impl SeriesKey {
     /// The whole-SLI series of `sli`.
     pub fn whole(sli: impl Into<String>) -> Self {
-        SeriesKey { sli: sli.into(), dimension: String::new(), value: String::new() }
+        SeriesKey {
+            sli: sli.into(),
+            dimension: String::new(),
+            value: String::new(),
+        }
     }
 
     /// The series of `sli` restricted to `dimension = value`.
-    pub fn segment(sli: impl Into<String>, dimension: impl Into<String>, value: impl Into<String>) -> Self {
-        SeriesKey { sli: sli.into(), dimension: dimension.into(), value: value.into() }
+    pub fn segment(
+        sli: impl Into<String>,
+        dimension: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        SeriesKey {
+            sli: sli.into(),
+            dimension: dimension.into(),
+            value: value.into(),
+        }
     }
 
     /// True for the whole-SLI series (no dimension).

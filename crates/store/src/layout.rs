@@ -58,12 +58,15 @@ fn number_in(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
 
 pub(crate) fn list(dir: &Path) -> Result<Listing, StoreError> {
     let mut out = Listing::default();
-    let entries = fs::read_dir(dir).map_err(|e| StoreError::io("list the data directory", dir, e))?;
+    let entries =
+        fs::read_dir(dir).map_err(|e| StoreError::io("list the data directory", dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io("list the data directory", dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.ends_with(TEMP_SUFFIX) && (name.starts_with(SNAPSHOT_PREFIX) || name.starts_with(SEGMENT_PREFIX)) {
+        if name.ends_with(TEMP_SUFFIX)
+            && (name.starts_with(SNAPSHOT_PREFIX) || name.starts_with(SEGMENT_PREFIX))
+        {
             out.temps.push(entry.path());
         } else if let Some(n) = number_in(name, SEGMENT_PREFIX, SEGMENT_SUFFIX) {
             out.segments.insert(n, entry.path());
@@ -76,8 +79,10 @@ pub(crate) fn list(dir: &Path) -> Result<Listing, StoreError> {
 
 /// Makes creations, renames and deletions in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    let d = File::open(dir).map_err(|e| StoreError::io("open the data directory for fsync", dir, e))?;
-    d.sync_all().map_err(|e| StoreError::io("fsync the data directory", dir, e))
+    let d =
+        File::open(dir).map_err(|e| StoreError::io("open the data directory for fsync", dir, e))?;
+    d.sync_all()
+        .map_err(|e| StoreError::io("fsync the data directory", dir, e))
 }
 
 /// Holds the directory's `LOCK` file locked for the life of the store; the
@@ -105,8 +110,16 @@ impl DirLock {
                 // Best effort: the pid only makes the message more useful.
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
-                let holder = if holder.is_empty() { String::new() } else { format!(" (pid {holder})") };
-                return Err(StoreError::Locked { dir: dir.to_path_buf(), lock: path, holder });
+                let holder = if holder.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (pid {holder})")
+                };
+                return Err(StoreError::Locked {
+                    dir: dir.to_path_buf(),
+                    lock: path,
+                    holder,
+                });
             }
             Err(e) => return Err(StoreError::io("lock", &path, e)),
         }

@@ -32,7 +32,10 @@ impl<'a> StoreReader<'a> {
 
     /// Every segment series of `sli` (not the whole-SLI series), in key order.
     pub fn segments(&self, sli: &str) -> Vec<(SeriesKey, SeriesView<'_>)> {
-        self.state.segments(sli).map(|s| (s.key.clone(), SeriesView { series: Some(s) })).collect()
+        self.state
+            .segments(sli)
+            .map(|s| (s.key.clone(), SeriesView { series: Some(s) }))
+            .collect()
     }
 }
 
@@ -60,12 +63,15 @@ impl SeriesView<'_> {
     /// exists only as hour buckets. `None` when every stored minute is
     /// exact (nothing was downsampled yet) or the view is empty.
     pub fn minutes_from(&self) -> Option<Minute> {
-        self.series.map(|s| s.minutes_from).filter(|m| *m != Minute::MIN)
+        self.series
+            .map(|s| s.minutes_from)
+            .filter(|m| *m != Minute::MIN)
     }
 
     /// Sum of the buckets in `[from, to)`.
     pub fn sum(&self, from: Minute, to: Minute) -> Bucket {
-        self.series.map_or_else(Bucket::default, |s| s.sum(from, to))
+        self.series
+            .map_or_else(Bucket::default, |s| s.sum(from, to))
     }
 
     /// Calls `f` for each non-empty bucket in `[from, to)`, ascending.

@@ -76,7 +76,11 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Record, DecodeError> {
             let mut defines = Vec::with_capacity(n);
             for _ in 0..n {
                 let id = SeriesId(r.u32_id()?);
-                let key = SeriesKey { sli: r.str()?, dimension: r.str()?, value: r.str()? };
+                let key = SeriesKey {
+                    sli: r.str()?,
+                    dimension: r.str()?,
+                    value: r.str()?,
+                };
                 defines.push((id, key));
             }
             let n = r.len()?;
@@ -96,12 +100,24 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Record, DecodeError> {
             for _ in 0..n {
                 kept.push(r.str()?);
             }
-            Record::Compact(CompactRecord { retention_cut, minute_cut, kept })
+            Record::Compact(CompactRecord {
+                retention_cut,
+                minute_cut,
+                kept,
+            })
         }
-        _ => return Err(DecodeError { offset: 0, expected: "a record kind (1 batch, 2 compact)" }),
+        _ => {
+            return Err(DecodeError {
+                offset: 0,
+                expected: "a record kind (1 batch, 2 compact)",
+            });
+        }
     };
     if !r.is_at_end() {
-        return Err(DecodeError { offset: r.position(), expected: "the end of the record" });
+        return Err(DecodeError {
+            offset: r.position(),
+            expected: "the end of the record",
+        });
     }
     Ok(record)
 }

@@ -62,14 +62,17 @@ pub(crate) struct Recovered {
 }
 
 fn file_len(path: &Path) -> Result<u64, StoreError> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| StoreError::io("stat", path, e))
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| StoreError::io("stat", path, e))
 }
 
 pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
     let listing = layout::list(dir)?;
     let mut report = OpenReport::default();
     for tmp in &listing.temps {
-        std::fs::remove_file(tmp).map_err(|e| StoreError::io("delete unfinished snapshot", tmp, e))?;
+        std::fs::remove_file(tmp)
+            .map_err(|e| StoreError::io("delete unfinished snapshot", tmp, e))?;
         report.temp_files_removed += 1;
     }
 
@@ -96,14 +99,20 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
 
     // Segments after the snapshot must run without a gap from covered + 1
     // (segment numbers start at 1).
-    let needed: Vec<(u64, &PathBuf)> = listing.segments.range(covered + 1..).map(|(n, p)| (*n, p)).collect();
+    let needed: Vec<(u64, &PathBuf)> = listing
+        .segments
+        .range(covered + 1..)
+        .map(|(n, p)| (*n, p))
+        .collect();
     for (expect, (n, _)) in (covered + 1..).zip(&needed) {
         if *n != expect {
             return Err(first_error.unwrap_or_else(|| {
                 StoreError::corrupt(
                     layout::segment_path(dir, expect),
                     0,
-                    format!("WAL segment {expect} (segments after it exist; it is needed to recover)"),
+                    format!(
+                        "WAL segment {expect} (segments after it exist; it is needed to recover)"
+                    ),
                 )
             }));
         }
@@ -121,9 +130,9 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
         let newest = Some(*n) == last;
         let end = wal::read_segment(path, *n, newest, &mut |offset, record| {
             match record {
-                Record::Batch(b) => {
-                    state.apply_batch(&b).map_err(|expected| StoreError::corrupt(path.as_path(), offset, expected))?
-                }
+                Record::Batch(b) => state
+                    .apply_batch(&b)
+                    .map_err(|expected| StoreError::corrupt(path.as_path(), offset, expected))?,
                 Record::Compact(c) => {
                     state.apply_compact(&c);
                 }
@@ -134,11 +143,18 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
         report.records_replayed += end.records;
         if let Some((offset, bytes_dropped)) = end.torn {
             wal::cut_torn_tail(path, *n, offset)?;
-            report.torn_tail = Some(TornTail { file: (*path).clone(), offset, bytes_dropped });
+            report.torn_tail = Some(TornTail {
+                file: (*path).clone(),
+                offset,
+                bytes_dropped,
+            });
         }
     }
 
-    let mut files = Files { good_snapshot: report.snapshot.as_ref().map(|_| covered), ..Files::default() };
+    let mut files = Files {
+        good_snapshot: report.snapshot.as_ref().map(|_| covered),
+        ..Files::default()
+    };
     for (&n, path) in &listing.segments {
         files.segments.insert(n, file_len(path)?);
     }
@@ -154,5 +170,10 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, StoreError> {
         .unwrap_or(0)
         + 1;
     report.series = state.live().count();
-    Ok(Recovered { state, files, report, next_number })
+    Ok(Recovered {
+        state,
+        files,
+        report,
+        next_number,
+    })
 }

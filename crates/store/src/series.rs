@@ -8,8 +8,10 @@
 //!   boundary that only moves forward); deltas below it go to the hour tier
 //!   only. Hence an hour at or above `minutes_from` equals the sum of its
 //!   minutes, and reads may use either.
-//! - Minute sketches are kept packed (`codec::pack_sketch`): a dense sketch
-//!   per minute would cost kilobytes, the packed one a few hundred bytes.
+//! - Minute sketches are kept packed (`codec::pack_sketch`): at 50 events a
+//!   minute a dense sketch costs 1-2 KB, the packed one about 125 bytes.
+//!   Hour sketches stay dense: long-range sums merge hundreds of them, and
+//!   `Sketch::merge` on dense bins is several times faster than decoding.
 //!
 //! Resolution rule of `sum(from, to)`: minutes in `[max(from, minutes_from),
 //! to)` are exact (whole hours inside come from the hour tier, the edges
@@ -31,13 +33,18 @@ pub(crate) const MINUTES_PER_HOUR: Minute = 60;
 /// Start of the hour holding minute `m`.
 pub(crate) fn floor_hour(m: Minute) -> Minute {
     // Saturating: a cut computed from an absurd `now` must not panic.
-    m.div_euclid(MINUTES_PER_HOUR).saturating_mul(MINUTES_PER_HOUR)
+    m.div_euclid(MINUTES_PER_HOUR)
+        .saturating_mul(MINUTES_PER_HOUR)
 }
 
 /// Start of the first hour at or after minute `m`.
 pub(crate) fn ceil_hour(m: Minute) -> Minute {
     let f = floor_hour(m);
-    if f == m { m } else { f.saturating_add(MINUTES_PER_HOUR) }
+    if f == m {
+        m
+    } else {
+        f.saturating_add(MINUTES_PER_HOUR)
+    }
 }
 
 /// A minute bucket with its sketch packed.
@@ -92,20 +99,28 @@ impl MinuteCell {
     }
 }
 
-/// A running sum of hour buckets and minute cells. Sketches go into one
-/// dense buffer, so summing N minutes decodes N packed sketches but builds
-/// one `Sketch`, at the end.
+/// A running sum of hour buckets and minute cells. Hour sketches merge
+/// into one `Sketch`; packed minute sketches are decoded straight into a
+/// `SketchSum` buffer, so summing N minutes builds no `Sketch` per minute.
 struct BucketSum {
     good: f64,
     total: f64,
     raw_good: u64,
     raw_total: u64,
-    values: Option<SketchSum>,
+    dense: Option<Box<slo::Sketch>>,
+    packed: Option<SketchSum>,
 }
 
 impl BucketSum {
     fn new() -> Self {
-        BucketSum { good: 0.0, total: 0.0, raw_good: 0, raw_total: 0, values: None }
+        BucketSum {
+            good: 0.0,
+            total: 0.0,
+            raw_good: 0,
+            raw_total: 0,
+            dense: None,
+            packed: None,
+        }
     }
 
     fn add_counts(&mut self, good: f64, total: f64, raw_good: u64, raw_total: u64) {
@@ -118,24 +133,36 @@ impl BucketSum {
     fn add_bucket(&mut self, b: &Bucket) {
         self.add_counts(b.good, b.total, b.raw_good, b.raw_total);
         if let Some(s) = &b.values {
-            self.values.get_or_insert_with(SketchSum::new).add_sketch(s);
+            match &mut self.dense {
+                Some(d) => d.merge(s),
+                None => self.dense = Some(s.clone()),
+            }
         }
     }
 
     fn add_cell(&mut self, c: &MinuteCell) {
         self.add_counts(c.good, c.total, c.raw_good, c.raw_total);
         if let Some(p) = &c.values {
-            self.values.get_or_insert_with(SketchSum::new).add_packed(p);
+            self.packed.get_or_insert_with(SketchSum::new).add_packed(p);
         }
     }
 
     fn finish(self) -> Bucket {
+        let values = match (self.dense, self.packed) {
+            (None, None) => None,
+            (Some(d), None) => Some(d),
+            (None, Some(p)) => Some(Box::new(p.finish())),
+            (Some(mut d), Some(p)) => {
+                d.merge(&p.finish());
+                Some(d)
+            }
+        };
         Bucket {
             good: self.good,
             total: self.total,
             raw_good: self.raw_good,
             raw_total: self.raw_total,
-            values: self.values.map(|s| Box::new(s.finish())),
+            values,
         }
     }
 }
@@ -164,7 +191,12 @@ fn lower_bound<T>(v: &[T], m: Minute, key: impl Fn(&T) -> Minute) -> usize {
 
 impl Series {
     pub fn new(key: SeriesKey) -> Self {
-        Series { key, minutes_from: Minute::MIN, minutes: Vec::new(), hours: Vec::new() }
+        Series {
+            key,
+            minutes_from: Minute::MIN,
+            minutes: Vec::new(),
+            hours: Vec::new(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -230,7 +262,9 @@ impl Series {
         let (h0, h1) = (ceil_hour(lo), floor_hour(to));
         if h0 < h1 {
             self.minutes_in(lo, h0).iter().for_each(|c| acc.add_cell(c));
-            self.hours_in(h0, h1).iter().for_each(|(_, b)| acc.add_bucket(b));
+            self.hours_in(h0, h1)
+                .iter()
+                .for_each(|(_, b)| acc.add_bucket(b));
             self.minutes_in(h1, to).iter().for_each(|c| acc.add_cell(c));
         } else {
             self.minutes_in(lo, to).iter().for_each(|c| acc.add_cell(c));
@@ -274,7 +308,10 @@ impl Series {
         if self.hours.capacity() > 4 * self.hours.len().max(16) {
             self.hours.shrink_to_fit();
         }
-        Dropped { minutes: m as u64, hours: h as u64 }
+        Dropped {
+            minutes: m as u64,
+            hours: h as u64,
+        }
     }
 
     /// Heap and inline bytes this series holds (dense sketch bins counted

@@ -47,7 +47,11 @@ pub(crate) fn write(dir: &Path, number: u64, body: &[u8]) -> Result<u64, StoreEr
 pub(crate) fn read(path: &Path, number: u64) -> Result<State, StoreError> {
     let buf = fs::read(path).map_err(|e| StoreError::io("read snapshot", path, e))?;
     if buf.len() < HEADER_LEN || buf[..8] != MAGIC {
-        return Err(StoreError::corrupt(path, 0, "a snapshot header starting with LDSTSNP1"));
+        return Err(StoreError::corrupt(
+            path,
+            0,
+            "a snapshot header starting with LDSTSNP1",
+        ));
     }
     let word = |at: usize| {
         let mut a = [0u8; 8];
@@ -55,22 +59,37 @@ pub(crate) fn read(path: &Path, number: u64) -> Result<State, StoreError> {
         u64::from_le_bytes(a)
     };
     if word(8) != number {
-        return Err(StoreError::corrupt(path, 8, format!("snapshot number {number}, as in the file name")));
+        return Err(StoreError::corrupt(
+            path,
+            8,
+            format!("snapshot number {number}, as in the file name"),
+        ));
     }
     let body = &buf[HEADER_LEN..];
     if word(16) != body.len() as u64 {
         return Err(StoreError::corrupt(
             path,
             16,
-            format!("a body length equal to the {} bytes after the header", body.len()),
+            format!(
+                "a body length equal to the {} bytes after the header",
+                body.len()
+            ),
         ));
     }
     let mut crc = [0u8; 4];
     crc.copy_from_slice(&buf[24..28]);
     if crc32fast::hash(body) != u32::from_le_bytes(crc) {
-        return Err(StoreError::corrupt(path, HEADER_LEN as u64, "a snapshot body matching its CRC-32"));
+        return Err(StoreError::corrupt(
+            path,
+            HEADER_LEN as u64,
+            "a snapshot body matching its CRC-32",
+        ));
     }
     State::decode(body).map_err(|e| {
-        StoreError::corrupt(path, (HEADER_LEN + e.offset) as u64, format!("{} in the snapshot body", e.expected))
+        StoreError::corrupt(
+            path,
+            (HEADER_LEN + e.offset) as u64,
+            format!("{} in the snapshot body", e.expected),
+        )
     })
 }

@@ -57,7 +57,10 @@ pub(crate) struct State {
 
 impl State {
     pub fn new() -> Self {
-        State { retained_from: Minute::MIN, ..State::default() }
+        State {
+            retained_from: Minute::MIN,
+            ..State::default()
+        }
     }
 
     pub fn get(&self, key: &SeriesKey) -> Option<&Series> {
@@ -96,7 +99,10 @@ impl State {
         let mut planned = Vec::with_capacity(deltas.len());
         for (key, minute, bucket) in deltas {
             if !(-MINUTE_LIMIT..MINUTE_LIMIT).contains(minute) {
-                return Err(StoreError::MinuteOutOfRange { key: key.to_string(), minute: *minute });
+                return Err(StoreError::MinuteOutOfRange {
+                    key: key.to_string(),
+                    minute: *minute,
+                });
             }
             if bucket.is_empty() || *minute < self.retained_from {
                 continue;
@@ -107,10 +113,11 @@ impl State {
                     let raw = match free.next() {
                         Some(i) => i,
                         None => {
-                            let i = u32::try_from(next_new).map_err(|_| StoreError::TooManySeries {
-                                key: key.to_string(),
-                                max: u64::from(u32::MAX) + 1,
-                            })?;
+                            let i =
+                                u32::try_from(next_new).map_err(|_| StoreError::TooManySeries {
+                                    key: key.to_string(),
+                                    max: u64::from(u32::MAX) + 1,
+                                })?;
                             next_new += 1;
                             i
                         }
@@ -122,7 +129,10 @@ impl State {
             };
             planned.push((id, *minute, bucket));
         }
-        Ok(BatchRecord { defines, deltas: planned })
+        Ok(BatchRecord {
+            defines,
+            deltas: planned,
+        })
     }
 
     fn define(&mut self, id: SeriesId, key: &SeriesKey) -> Result<(), &'static str> {
@@ -142,7 +152,10 @@ impl State {
         Ok(())
     }
 
-    pub fn apply_batch<B: Borrow<Bucket>>(&mut self, r: &BatchRecord<B>) -> Result<(), &'static str> {
+    pub fn apply_batch<B: Borrow<Bucket>>(
+        &mut self,
+        r: &BatchRecord<B>,
+    ) -> Result<(), &'static str> {
         for (id, key) in &r.defines {
             self.define(*id, key)?;
         }
@@ -158,7 +171,12 @@ impl State {
     }
 
     /// The record `compact(now)` logs, from the configured retentions.
-    pub fn plan_compact(&self, now: Minute, retention: Minute, minute_retention: Minute) -> CompactRecord {
+    pub fn plan_compact(
+        &self,
+        now: Minute,
+        retention: Minute,
+        minute_retention: Minute,
+    ) -> CompactRecord {
         CompactRecord {
             retention_cut: floor_hour(now.saturating_sub(retention)),
             minute_cut: floor_hour(now.saturating_sub(minute_retention)),
@@ -212,7 +230,9 @@ impl State {
             for c in &s.minutes {
                 match prev {
                     None => codec::put_zigzag(out, c.minute),
-                    Some(p) => codec::put_varint(out, c.minute.wrapping_sub(p).wrapping_sub(1) as u64),
+                    Some(p) => {
+                        codec::put_varint(out, c.minute.wrapping_sub(p).wrapping_sub(1) as u64)
+                    }
                 }
                 prev = Some(c.minute);
                 codec::put_counts(out, c.good, c.total, c.raw_good, c.raw_total);
@@ -229,7 +249,10 @@ impl State {
             for (h, b) in &s.hours {
                 match prev {
                     None => codec::put_zigzag(out, h / MINUTES_PER_HOUR),
-                    Some(p) => codec::put_varint(out, (h.wrapping_sub(p) as u64) / MINUTES_PER_HOUR as u64 - 1),
+                    Some(p) => codec::put_varint(
+                        out,
+                        (h.wrapping_sub(p) as u64) / MINUTES_PER_HOUR as u64 - 1,
+                    ),
                 }
                 prev = Some(*h);
                 codec::put_bucket(out, b);
@@ -246,13 +269,25 @@ impl State {
         for _ in 0..n {
             let at = r.position();
             let id = SeriesId(r.u32_id()?);
-            let key = SeriesKey { sli: r.str()?, dimension: r.str()?, value: r.str()? };
-            state.define(id, &key).map_err(|expected| DecodeError { offset: at, expected })?;
+            let key = SeriesKey {
+                sli: r.str()?,
+                dimension: r.str()?,
+                value: r.str()?,
+            };
+            state.define(id, &key).map_err(|expected| DecodeError {
+                offset: at,
+                expected,
+            })?;
             let mut series = Series::new(key);
             let at = r.position();
             series.minutes_from = r.zigzag()?;
-            if series.minutes_from != Minute::MIN && floor_hour(series.minutes_from) != series.minutes_from {
-                return Err(DecodeError { offset: at, expected: "an hour start as the minute-resolution floor" });
+            if series.minutes_from != Minute::MIN
+                && floor_hour(series.minutes_from) != series.minutes_from
+            {
+                return Err(DecodeError {
+                    offset: at,
+                    expected: "an hour start as the minute-resolution floor",
+                });
             }
             let count = r.len()?;
             series.minutes.reserve_exact(count);
@@ -261,10 +296,16 @@ impl State {
                 let at = r.position();
                 let minute = match prev {
                     None => r.zigzag()?,
-                    Some(p) => step(p, r.varint()?, 1).ok_or(DecodeError { offset: at, expected: "a minute in range" })?,
+                    Some(p) => step(p, r.varint()?, 1).ok_or(DecodeError {
+                        offset: at,
+                        expected: "a minute in range",
+                    })?,
                 };
                 if minute < series.minutes_from {
-                    return Err(DecodeError { offset: at, expected: "minutes at or above the minute-resolution floor" });
+                    return Err(DecodeError {
+                        offset: at,
+                        expected: "minutes at or above the minute-resolution floor",
+                    });
                 }
                 prev = Some(minute);
                 let (good, total, raw_good, raw_total) = r.counts()?;
@@ -275,13 +316,26 @@ impl State {
                     let at = r.position();
                     let bytes = r.bytes(len)?;
                     let mut check = Reader::new(bytes);
-                    check.sketch().map_err(|e| DecodeError { offset: at + e.offset, ..e })?;
+                    check.sketch().map_err(|e| DecodeError {
+                        offset: at + e.offset,
+                        ..e
+                    })?;
                     if !check.is_at_end() {
-                        return Err(DecodeError { offset: at, expected: "a packed sketch of the announced length" });
+                        return Err(DecodeError {
+                            offset: at,
+                            expected: "a packed sketch of the announced length",
+                        });
                     }
                     Some(Box::from(bytes))
                 };
-                series.minutes.push(MinuteCell { minute, good, total, raw_good, raw_total, values });
+                series.minutes.push(MinuteCell {
+                    minute,
+                    good,
+                    total,
+                    raw_good,
+                    raw_total,
+                    values,
+                });
             }
             let count = r.len()?;
             series.hours.reserve_exact(count);
@@ -292,14 +346,20 @@ impl State {
                     None => r.zigzag()?.checked_mul(MINUTES_PER_HOUR),
                     Some(p) => step(p, r.varint()?, MINUTES_PER_HOUR),
                 }
-                .ok_or(DecodeError { offset: at, expected: "an hour in range" })?;
+                .ok_or(DecodeError {
+                    offset: at,
+                    expected: "an hour in range",
+                })?;
                 prev = Some(hour);
                 series.hours.push((hour, r.bucket()?));
             }
             state.slots[id.0 as usize] = Some(series);
         }
         if !r.is_at_end() {
-            return Err(DecodeError { offset: r.position(), expected: "the end of the snapshot body" });
+            return Err(DecodeError {
+                offset: r.position(),
+                expected: "the end of the snapshot body",
+            });
         }
         Ok(state)
     }

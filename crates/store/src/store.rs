@@ -10,7 +10,9 @@
 //! The store never reads the clock: `compact` takes `now`.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::sync::{
+    Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError,
+};
 
 use slo::{Bucket, Minute};
 
@@ -58,7 +60,9 @@ impl StoreConfig {
                 expected: "a positive number of minutes",
             });
         }
-        if self.minute_retention_minutes <= 0 || self.minute_retention_minutes > self.retention_minutes {
+        if self.minute_retention_minutes <= 0
+            || self.minute_retention_minutes > self.retention_minutes
+        {
             return Err(StoreError::Config {
                 field: "minute_retention_minutes",
                 value: self.minute_retention_minutes.to_string(),
@@ -109,7 +113,12 @@ impl Log {
     /// WAL bytes written after the newest snapshot.
     fn bytes_since_snapshot(&self) -> u64 {
         let after = self.files.good_snapshot.map_or(0, |n| n + 1);
-        self.files.segments.range(after..).map(|(_, b)| b).sum::<u64>() + self.writer.len
+        self.files
+            .segments
+            .range(after..)
+            .map(|(_, b)| b)
+            .sum::<u64>()
+            + self.writer.len
     }
 }
 
@@ -144,13 +153,17 @@ impl Store {
     /// Opens (or creates) the data directory, locks it and recovers its state.
     pub fn open(config: StoreConfig) -> Result<(Store, OpenReport), StoreError> {
         config.validate()?;
-        std::fs::create_dir_all(&config.dir).map_err(|e| StoreError::io("create the data directory", &config.dir, e))?;
+        std::fs::create_dir_all(&config.dir)
+            .map_err(|e| StoreError::io("create the data directory", &config.dir, e))?;
         let dir_lock = DirLock::acquire(&config.dir)?;
         let recovered = recovery::recover(&config.dir)?;
         let writer = WalWriter::create(&config.dir, recovered.next_number, 0)?;
         let store = Store {
             state: RwLock::new(recovered.state),
-            log: Mutex::new(Log { writer, files: recovered.files }),
+            log: Mutex::new(Log {
+                writer,
+                files: recovered.files,
+            }),
             commit: GroupCommit::default(),
             poison: Poison::default(),
             snapshot_lock: Mutex::new(()),
@@ -174,7 +187,9 @@ impl Store {
         let (seq, out) = {
             let mut log = lock(&self.log);
             self.poison.check()?;
-            let Some(planned) = plan(&read(&self.state))? else { return Ok(None) };
+            let Some(planned) = plan(&read(&self.state))? else {
+                return Ok(None);
+            };
             let seq = match log.writer.append(|buf| encode(&planned, buf)) {
                 Ok(seq) => seq,
                 Err(WalAppendError::TooLarge { bytes, limit }) => {
@@ -182,7 +197,8 @@ impl Store {
                 }
                 Err(WalAppendError::Io(e)) => {
                     let path = log.writer.path.clone();
-                    self.poison.set(format!("writing to {} failed: {e}", path.display()));
+                    self.poison
+                        .set(format!("writing to {} failed: {e}", path.display()));
                     return Err(StoreError::io("append to WAL segment", path, e));
                 }
             };
@@ -192,7 +208,11 @@ impl Store {
             seq,
             &|| {
                 let log = lock(&self.log);
-                (log.writer.seq, log.writer.file.clone(), log.writer.path.clone())
+                (
+                    log.writer.seq,
+                    log.writer.file.clone(),
+                    log.writer.path.clone(),
+                )
             },
             &self.poison,
         )?;
@@ -211,7 +231,11 @@ impl Store {
             |state| Ok(Some(state.plan_batch(deltas)?).filter(|p| !p.deltas.is_empty())),
             |plan, buf| record::put_batch(buf, plan),
             // The plan was made from this very state under the log mutex.
-            |state, plan| state.apply_batch(&plan).expect("a batch planned under the log mutex applies"),
+            |state, plan| {
+                state
+                    .apply_batch(&plan)
+                    .expect("a batch planned under the log mutex applies")
+            },
         )?;
         self.snapshot_if_due();
         Ok(())
@@ -229,8 +253,9 @@ impl Store {
         }
     }
 
-    /// A consistent view for reading many series (a shared lock: appends
-    /// wait while it is alive, so keep it short).
+    /// A consistent view for reading many series. It holds a shared lock:
+    /// appends wait while it is alive, so keep it short, and never call a
+    /// writing method of the store while holding one (that deadlocks).
     pub fn read(&self) -> StoreReader<'_> {
         StoreReader::new(read(&self.state))
     }
@@ -240,7 +265,10 @@ impl Store {
     /// series) and everything below `floor_hour(now - retention)` are
     /// dropped; series left empty are removed. Durable on `Ok`.
     pub fn compact(&self, now: Minute) -> Result<CompactReport, StoreError> {
-        let (retention, minute_retention) = (self.config.retention_minutes, self.config.minute_retention_minutes);
+        let (retention, minute_retention) = (
+            self.config.retention_minutes,
+            self.config.minute_retention_minutes,
+        );
         let report = self.commit(
             |state| Ok(Some(state.plan_compact(now, retention, minute_retention))),
             |plan, buf| record::put_compact(buf, plan),
@@ -285,7 +313,8 @@ impl Store {
             // must be durable before it replaces them.
             if let Err(e) = log.writer.file.sync_data() {
                 let path = log.writer.path.clone();
-                self.poison.set(format!("fdatasync of {} failed: {e}", path.display()));
+                self.poison
+                    .set(format!("fdatasync of {} failed: {e}", path.display()));
                 return Err(StoreError::io("fdatasync WAL segment", path, e));
             }
             self.commit.mark_synced(log.writer.seq);
@@ -294,7 +323,13 @@ impl Store {
             let closed = std::mem::replace(&mut log.writer, next);
             log.files.segments.insert(closed.number, closed.len);
             let state = read(&self.state);
-            let mut body = Vec::with_capacity(log.files.snapshots.values().last().map_or(1 << 16, |b| *b as usize));
+            let mut body = Vec::with_capacity(
+                log.files
+                    .snapshots
+                    .values()
+                    .last()
+                    .map_or(1 << 16, |b| *b as usize),
+            );
             state.encode(&mut body);
             (number, body)
         };
@@ -306,15 +341,25 @@ impl Store {
         let previous = log.files.good_snapshot.replace(number);
         // Keep `number` and `previous` (the fallback) and the WAL after
         // `previous`; a deletion that fails is retried at the next snapshot.
-        let stale_snapshots: Vec<u64> =
-            log.files.snapshots.range(..number).map(|(n, _)| *n).filter(|n| Some(*n) != previous).collect();
+        let stale_snapshots: Vec<u64> = log
+            .files
+            .snapshots
+            .range(..number)
+            .map(|(n, _)| *n)
+            .filter(|n| Some(*n) != previous)
+            .collect();
         for n in stale_snapshots {
             if std::fs::remove_file(layout::snapshot_path(dir, n)).is_ok() {
                 log.files.snapshots.remove(&n);
             }
         }
         if let Some(previous) = previous {
-            let stale_segments: Vec<u64> = log.files.segments.range(..=previous).map(|(n, _)| *n).collect();
+            let stale_segments: Vec<u64> = log
+                .files
+                .segments
+                .range(..=previous)
+                .map(|(n, _)| *n)
+                .collect();
             for n in stale_segments {
                 if std::fs::remove_file(layout::segment_path(dir, n)).is_ok() {
                     log.files.segments.remove(&n);
@@ -335,8 +380,18 @@ impl Store {
         let (wal_bytes, snapshot_bytes, disk_bytes, wal_records) = {
             let log = lock(&self.log);
             let wal = log.files.segments.values().sum::<u64>() + log.writer.len;
-            let newest = log.files.good_snapshot.and_then(|n| log.files.snapshots.get(&n)).copied().unwrap_or(0);
-            (wal, newest, wal + log.files.snapshots.values().sum::<u64>(), log.writer.seq)
+            let newest = log
+                .files
+                .good_snapshot
+                .and_then(|n| log.files.snapshots.get(&n))
+                .copied()
+                .unwrap_or(0);
+            (
+                wal,
+                newest,
+                wal + log.files.snapshots.values().sum::<u64>(),
+                log.writer.seq,
+            )
         };
         let mut stats = StoreStats {
             wal_bytes,
@@ -352,7 +407,12 @@ impl Store {
             stats.series += 1;
             stats.minute_buckets += s.minutes.len() as u64;
             stats.hour_buckets += s.hours.len() as u64;
-            stats.approx_memory_bytes += s.approx_memory_bytes();
+            // The key index holds a second copy of each key.
+            let index_entry = std::mem::size_of::<(SeriesKey, u32)>()
+                + s.key.sli.len()
+                + s.key.dimension.len()
+                + s.key.value.len();
+            stats.approx_memory_bytes += s.approx_memory_bytes() + index_entry as u64;
         }
         stats
     }

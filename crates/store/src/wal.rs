@@ -56,7 +56,9 @@ impl Poison {
 
     pub fn check(&self) -> Result<(), StoreError> {
         match self.0.get() {
-            Some(reason) => Err(StoreError::Poisoned { reason: reason.clone() }),
+            Some(reason) => Err(StoreError::Poisoned {
+                reason: reason.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -99,7 +101,14 @@ impl WalWriter {
             .and_then(|()| file.sync_all())
             .map_err(|e| StoreError::io("write the header of WAL segment", &path, e))?;
         layout::sync_dir(dir)?;
-        Ok(WalWriter { number, path, file: Arc::new(file), len: HEADER_LEN, seq, frame: Vec::new() })
+        Ok(WalWriter {
+            number,
+            path,
+            file: Arc::new(file),
+            len: HEADER_LEN,
+            seq,
+            frame: Vec::new(),
+        })
     }
 
     /// Frames the payload `encode` writes and appends it; returns its sequence
@@ -111,12 +120,17 @@ impl WalWriter {
         let payload_len = self.frame.len() - FRAME_HEADER_LEN;
         if payload_len > MAX_FRAME_LEN {
             self.frame = Vec::new();
-            return Err(WalAppendError::TooLarge { bytes: payload_len, limit: MAX_FRAME_LEN });
+            return Err(WalAppendError::TooLarge {
+                bytes: payload_len,
+                limit: MAX_FRAME_LEN,
+            });
         }
         let crc = crc32fast::hash(&self.frame[FRAME_HEADER_LEN..]);
         self.frame[..4].copy_from_slice(&(payload_len as u32).to_le_bytes());
         self.frame[4..8].copy_from_slice(&crc.to_le_bytes());
-        (&*self.file).write_all(&self.frame).map_err(WalAppendError::Io)?;
+        (&*self.file)
+            .write_all(&self.frame)
+            .map_err(WalAppendError::Io)?;
         self.len += self.frame.len() as u64;
         self.seq += 1;
         // Batches can be large; don't keep a huge buffer around for good.
@@ -146,7 +160,10 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     pub fn syncs(&self) -> u64 {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).syncs
+        self.progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .syncs
     }
 
     /// Records that frames up to `seq` are durable (a snapshot rotation
@@ -208,12 +225,17 @@ pub(crate) struct SegmentEnd {
 }
 
 enum Frame {
-    Valid { payload: std::ops::Range<usize>, next: usize },
+    Valid {
+        payload: std::ops::Range<usize>,
+        next: usize,
+    },
     Invalid,
 }
 
 fn frame_at(buf: &[u8], pos: usize) -> Frame {
-    let Some(head) = buf.get(pos..pos + FRAME_HEADER_LEN) else { return Frame::Invalid };
+    let Some(head) = buf.get(pos..pos + FRAME_HEADER_LEN) else {
+        return Frame::Invalid;
+    };
     let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
     let start = pos + FRAME_HEADER_LEN;
@@ -224,18 +246,26 @@ fn frame_at(buf: &[u8], pos: usize) -> Frame {
     if crc32fast::hash(&buf[start..start + len]) != crc {
         return Frame::Invalid;
     }
-    Frame::Valid { payload: start..start + len, next: start + len }
+    Frame::Valid {
+        payload: start..start + len,
+        next: start + len,
+    }
 }
 
 /// True when the bytes at `pos` look like a damaged frame followed by a good
 /// one: the length field is plausible and a valid frame starts after it.
 fn valid_frame_follows(buf: &[u8], pos: usize) -> bool {
-    let Some(head) = buf.get(pos..pos + 4) else { return false };
+    let Some(head) = buf.get(pos..pos + 4) else {
+        return false;
+    };
     let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     if len == 0 || len > MAX_FRAME_LEN {
         return false;
     }
-    matches!(frame_at(buf, pos + FRAME_HEADER_LEN + len), Frame::Valid { .. })
+    matches!(
+        frame_at(buf, pos + FRAME_HEADER_LEN + len),
+        Frame::Valid { .. }
+    )
 }
 
 /// Decodes every record of segment `number` at `path`, passing each with its
@@ -256,19 +286,31 @@ pub(crate) fn read_segment(
             end.torn = Some((0, buf.len() as u64));
             return Ok(end);
         }
-        return Err(StoreError::corrupt(path, 0, "a WAL segment header starting with LDSTWAL1"));
+        return Err(StoreError::corrupt(
+            path,
+            0,
+            "a WAL segment header starting with LDSTWAL1",
+        ));
     }
     let mut n = [0u8; 8];
     n.copy_from_slice(&buf[8..16]);
     if u64::from_le_bytes(n) != number {
-        return Err(StoreError::corrupt(path, 8, format!("segment number {number}, as in the file name")));
+        return Err(StoreError::corrupt(
+            path,
+            8,
+            format!("segment number {number}, as in the file name"),
+        ));
     }
     let mut pos = HEADER_LEN as usize;
     while pos < buf.len() {
         match frame_at(&buf, pos) {
             Frame::Valid { payload, next } => {
                 let record = record::decode(&buf[payload.clone()]).map_err(|e| {
-                    StoreError::corrupt(path, (payload.start + e.offset) as u64, format!("{} in a WAL record", e.expected))
+                    StoreError::corrupt(
+                        path,
+                        (payload.start + e.offset) as u64,
+                        format!("{} in a WAL record", e.expected),
+                    )
                 })?;
                 apply(pos as u64, record)?;
                 end.records += 1;
@@ -276,7 +318,11 @@ pub(crate) fn read_segment(
             }
             Frame::Invalid => {
                 if !newest || valid_frame_follows(&buf, pos) {
-                    return Err(StoreError::corrupt(path, pos as u64, "a complete WAL record with a matching CRC-32"));
+                    return Err(StoreError::corrupt(
+                        path,
+                        pos as u64,
+                        "a complete WAL record with a matching CRC-32",
+                    ));
                 }
                 end.torn = Some((pos as u64, (buf.len() - pos) as u64));
                 break;
@@ -294,7 +340,8 @@ pub(crate) fn cut_torn_tail(path: &Path, number: u64, offset: u64) -> Result<(),
         .open(path)
         .map_err(|e| StoreError::io("open WAL segment to cut its torn tail", path, e))?;
     let result = if offset < HEADER_LEN {
-        file.set_len(0).and_then(|()| file.write_all(&segment_header(number)))
+        file.set_len(0)
+            .and_then(|()| file.write_all(&segment_header(number)))
     } else {
         file.set_len(offset)
     };

@@ -65,6 +65,24 @@ proptest! {
     }
 
     #[test]
+    fn summing_packed_sketches_equals_merging_them(
+        parts in prop::collection::vec(prop::collection::vec((value(), weight()), 0..60), 1..12),
+    ) {
+        let mut merged: Option<Sketch> = None;
+        let mut sum = SketchSum::new();
+        for values in &parts {
+            let mut s = Sketch::new();
+            values.iter().for_each(|(v, w)| s.add(*v, *w));
+            sum.add_packed(&pack_sketch(&s));
+            match &mut merged {
+                Some(m) => m.merge(&s),
+                None => merged = Some(s),
+            }
+        }
+        prop_assert_eq!(sum.finish(), merged.unwrap());
+    }
+
+    #[test]
     fn every_strict_prefix_fails_to_decode(values in prop::collection::vec((value(), weight()), 1..50)) {
         let bytes = encoded(&bucket_from(&values, &[]));
         for cut in 0..bytes.len() {
@@ -90,7 +108,14 @@ fn sparse_sketch_stays_small() {
 
 #[test]
 fn integral_counts_take_one_or_two_bytes() {
-    for (v, len) in [(0.0, 1), (1.0, 1), (63.0, 1), (64.0, 2), (0.5, 9), (-1.0, 9)] {
+    for (v, len) in [
+        (0.0, 1),
+        (1.0, 1),
+        (63.0, 1),
+        (64.0, 2),
+        (0.5, 9),
+        (-1.0, 9),
+    ] {
         let mut out = Vec::new();
         put_f64(&mut out, v);
         assert_eq!(out.len(), len, "{v}");

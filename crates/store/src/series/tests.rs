@@ -22,7 +22,11 @@ fn every_minute(from: Minute, to: Minute) -> Vec<(Minute, u64)> {
 /// Asserts the event count `sum` and `for_each` give for each `[from, to)`.
 fn check(s: &Series, cases: &[(Minute, Minute, u64)]) {
     for (from, to, want) in cases {
-        assert_eq!(s.sum(*from, *to).raw_total, *want, "sum over [{from}, {to})");
+        assert_eq!(
+            s.sum(*from, *to).raw_total,
+            *want,
+            "sum over [{from}, {to})"
+        );
         let mut listed = 0;
         s.for_each(*from, *to, &mut |_, b| listed += b.raw_total);
         assert_eq!(listed, *want, "for_each over [{from}, {to})");
@@ -31,23 +35,55 @@ fn check(s: &Series, cases: &[(Minute, Minute, u64)]) {
 
 #[test]
 fn hour_helpers_align_to_utc_hours() {
-    assert_eq!((floor_hour(0), floor_hour(59), floor_hour(60), floor_hour(-1)), (0, 0, 60, -60));
-    assert_eq!((ceil_hour(0), ceil_hour(1), ceil_hour(60), ceil_hour(-59)), (0, 60, 60, 0));
-    assert_eq!(floor_hour(Minute::MIN), Minute::MIN, "saturates instead of overflowing");
+    assert_eq!(
+        (
+            floor_hour(0),
+            floor_hour(59),
+            floor_hour(60),
+            floor_hour(-1)
+        ),
+        (0, 0, 60, -60)
+    );
+    assert_eq!(
+        (ceil_hour(0), ceil_hour(1), ceil_hour(60), ceil_hour(-59)),
+        (0, 60, 60, 0)
+    );
+    assert_eq!(
+        floor_hour(Minute::MIN),
+        Minute::MIN,
+        "saturates instead of overflowing"
+    );
 }
 
 #[test]
 fn exact_sums_mix_hours_and_edge_minutes() {
     let s = series(&every_minute(0, 300));
     assert_eq!(s.hours.len(), 5);
-    check(&s, &[(0, 300, 300), (1, 299, 298), (59, 61, 2), (30, 30, 0), (40, 20, 0), (-100, 1000, 300), (120, 180, 60)]);
+    check(
+        &s,
+        &[
+            (0, 300, 300),
+            (1, 299, 298),
+            (59, 61, 2),
+            (30, 30, 0),
+            (40, 20, 0),
+            (-100, 1000, 300),
+            (120, 180, 60),
+        ],
+    );
 }
 
 #[test]
 fn below_minutes_from_an_hour_counts_when_its_start_is_in_range() {
     let mut s = series(&every_minute(0, 240));
     let dropped = s.compact(120, 0);
-    assert_eq!(dropped, Dropped { minutes: 120, hours: 0 });
+    assert_eq!(
+        dropped,
+        Dropped {
+            minutes: 120,
+            hours: 0
+        }
+    );
     check(
         &s,
         &[
@@ -67,7 +103,13 @@ fn below_minutes_from_an_hour_counts_when_its_start_is_in_range() {
 fn retention_cut_drops_hours_and_minutes() {
     let mut s = series(&every_minute(0, 240));
     let dropped = s.compact(180, 120);
-    assert_eq!(dropped, Dropped { minutes: 180, hours: 2 });
+    assert_eq!(
+        dropped,
+        Dropped {
+            minutes: 180,
+            hours: 2
+        }
+    );
     assert_eq!(s.minutes_from, 180);
     check(&s, &[(0, 240, 120), (0, 120, 0)]);
     // Cuts only move forward.
@@ -79,23 +121,39 @@ fn retention_cut_drops_hours_and_minutes() {
 fn deltas_below_minutes_from_reach_only_the_hour_tier() {
     let mut s = series(&every_minute(120, 130));
     s.compact(120, 0);
-    s.add(61, &Bucket { total: 1.0, raw_total: 1, ..Bucket::default() });
+    s.add(
+        61,
+        &Bucket {
+            total: 1.0,
+            raw_total: 1,
+            ..Bucket::default()
+        },
+    );
     assert_eq!(s.minutes.len(), 10);
-    assert_eq!(s.hours.iter().map(|h| h.0).collect::<Vec<_>>(), vec![60, 120]);
+    assert_eq!(
+        s.hours.iter().map(|h| h.0).collect::<Vec<_>>(),
+        vec![60, 120]
+    );
     check(&s, &[(60, 61, 1), (61, 120, 0)]);
 }
 
 #[test]
 fn backfill_inserts_in_order_and_merges_duplicates() {
     let s = series(&[(10, 1), (5, 1), (7, 1), (5, 2), (200, 1), (70, 1)]);
-    assert_eq!(s.minutes.iter().map(|c| (c.minute, c.raw_total)).collect::<Vec<_>>(), vec![
-        (5, 3),
-        (7, 1),
-        (10, 1),
-        (70, 1),
-        (200, 1)
-    ]);
-    assert_eq!(s.hours.iter().map(|h| (h.0, h.1.raw_total)).collect::<Vec<_>>(), vec![(0, 5), (60, 1), (180, 1)]);
+    assert_eq!(
+        s.minutes
+            .iter()
+            .map(|c| (c.minute, c.raw_total))
+            .collect::<Vec<_>>(),
+        vec![(5, 3), (7, 1), (10, 1), (70, 1), (200, 1)]
+    );
+    assert_eq!(
+        s.hours
+            .iter()
+            .map(|h| (h.0, h.1.raw_total))
+            .collect::<Vec<_>>(),
+        vec![(0, 5), (60, 1), (180, 1)]
+    );
 }
 
 #[test]

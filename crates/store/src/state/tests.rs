@@ -2,7 +2,13 @@ use super::*;
 use crate::record;
 
 fn ratio(n: u64) -> Bucket {
-    Bucket { good: n as f64, total: n as f64, raw_good: n, raw_total: n, values: None }
+    Bucket {
+        good: n as f64,
+        total: n as f64,
+        raw_good: n,
+        raw_total: n,
+        values: None,
+    }
 }
 
 fn latency(v: f64) -> Bucket {
@@ -45,14 +51,26 @@ fn body(s: &State) -> Vec<u8> {
 #[test]
 fn ids_are_reused_after_removal_and_replay_agrees() {
     let (mut live, mut replayed) = (State::new(), State::new());
-    let (a, b, c) = (SeriesKey::whole("a"), SeriesKey::segment("a", "region", "eu"), SeriesKey::whole("c"));
-    append(&mut live, &mut replayed, &[(a.clone(), 1000, ratio(1)), (b.clone(), 2000, latency(3.0))]);
+    let (a, b, c) = (
+        SeriesKey::whole("a"),
+        SeriesKey::segment("a", "region", "eu"),
+        SeriesKey::whole("c"),
+    );
+    append(
+        &mut live,
+        &mut replayed,
+        &[(a.clone(), 1000, ratio(1)), (b.clone(), 2000, latency(3.0))],
+    );
     assert_eq!(live.index.get(&b), Some(&SeriesId(1)));
     // At now = 1700 everything of `a` (at minute 1000) is past retention.
     let report = compact(&mut live, &mut replayed, 1700);
     assert_eq!(report.series_removed, vec![a.clone()]);
     append(&mut live, &mut replayed, &[(c.clone(), 2001, ratio(2))]);
-    assert_eq!(live.index.get(&c), Some(&SeriesId(0)), "the freed id is reused");
+    assert_eq!(
+        live.index.get(&c),
+        Some(&SeriesId(0)),
+        "the freed id is reused"
+    );
     assert_eq!(body(&live), body(&replayed));
 }
 
@@ -62,11 +80,21 @@ fn plan_leaves_out_empty_and_expired_deltas_and_rejects_absurd_minutes() {
     let k = SeriesKey::whole("k");
     append(&mut live, &mut replayed, &[(k.clone(), 5000, ratio(1))]);
     compact(&mut live, &mut replayed, 5000); // retention cut floor_hour(4400) = 4380
-    let deltas = [(k.clone(), 4379, ratio(1)), (k.clone(), 4380, ratio(1)), (k.clone(), 4500, Bucket::default())];
+    let deltas = [
+        (k.clone(), 4379, ratio(1)),
+        (k.clone(), 4380, ratio(1)),
+        (k.clone(), 4500, Bucket::default()),
+    ];
     let plan = live.plan_batch(&deltas).unwrap();
-    assert_eq!(plan.deltas.iter().map(|d| d.1).collect::<Vec<_>>(), vec![4380]);
+    assert_eq!(
+        plan.deltas.iter().map(|d| d.1).collect::<Vec<_>>(),
+        vec![4380]
+    );
     assert!(plan.defines.is_empty());
-    let err = live.plan_batch(&[(k, MINUTE_LIMIT, ratio(1))]).err().unwrap();
+    let err = live
+        .plan_batch(&[(k, MINUTE_LIMIT, ratio(1))])
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::MinuteOutOfRange { .. }), "{err}");
 }
 
@@ -75,7 +103,9 @@ fn kept_slis_keep_minutes_until_retention() {
     let mut s = State::new();
     let whole = SeriesKey::whole("ts");
     let seg = SeriesKey::segment("ts", "region", "eu");
-    let deltas: Vec<_> = (0..600).flat_map(|m| [(whole.clone(), m, ratio(1)), (seg.clone(), m, ratio(1))]).collect();
+    let deltas: Vec<_> = (0..600)
+        .flat_map(|m| [(whole.clone(), m, ratio(1)), (seg.clone(), m, ratio(1))])
+        .collect();
     let plan = s.plan_batch(&deltas).unwrap();
     s.apply_batch(&plan).unwrap();
     s.keep.insert("ts".into());
@@ -92,7 +122,19 @@ fn snapshot_body_round_trips_exactly() {
     let (mut live, mut replayed) = (State::new(), State::new());
     for i in 0..50 {
         let key = SeriesKey::segment("s", "n", (i % 7).to_string());
-        append(&mut live, &mut replayed, &[(key, 10_000 + i * 13, if i % 2 == 0 { ratio(i as u64 + 1) } else { latency(i as f64) })]);
+        append(
+            &mut live,
+            &mut replayed,
+            &[(
+                key,
+                10_000 + i * 13,
+                if i % 2 == 0 {
+                    ratio(i as u64 + 1)
+                } else {
+                    latency(i as f64)
+                },
+            )],
+        );
     }
     compact(&mut live, &mut replayed, 10_000 + 300);
     let bytes = body(&live);
@@ -112,7 +154,10 @@ fn snapshot_body_damage_is_reported_with_its_offset() {
     trailing.push(0);
     assert_eq!(State::decode(&trailing).unwrap_err().offset, bytes.len());
     for cut in 0..bytes.len() {
-        assert!(State::decode(&bytes[..cut]).is_err(), "prefix {cut} decoded");
+        assert!(
+            State::decode(&bytes[..cut]).is_err(),
+            "prefix {cut} decoded"
+        );
     }
     // A minute below the declared minute-resolution floor breaks the read rule.
     let mut s = State::new();
@@ -127,8 +172,17 @@ fn snapshot_body_damage_is_reported_with_its_offset() {
 #[test]
 fn replaying_a_delta_for_an_unknown_id_fails() {
     let mut s = State::new();
-    let r = BatchRecord { defines: vec![], deltas: vec![(SeriesId(3), 5, ratio(1))] };
+    let r = BatchRecord {
+        defines: vec![],
+        deltas: vec![(SeriesId(3), 5, ratio(1))],
+    };
     assert!(s.apply_batch(&r).is_err());
-    let r = BatchRecord { defines: vec![(SeriesId(2), SeriesKey::whole("a")), (SeriesId(2), SeriesKey::whole("b"))], deltas: Vec::<(SeriesId, Minute, Bucket)>::new() };
+    let r = BatchRecord {
+        defines: vec![
+            (SeriesId(2), SeriesKey::whole("a")),
+            (SeriesId(2), SeriesKey::whole("b")),
+        ],
+        deltas: Vec::<(SeriesId, Minute, Bucket)>::new(),
+    };
     assert!(s.apply_batch(&r).is_err(), "an id defined twice");
 }

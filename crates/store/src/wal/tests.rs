@@ -10,8 +10,15 @@ fn segment_with(n: usize) -> (tempfile::TempDir, PathBuf, Vec<u64>) {
     let mut offsets = Vec::new();
     for i in 0..n {
         offsets.push(w.len);
-        let r = CompactRecord { retention_cut: i as i64 * 60, minute_cut: 0, kept: vec!["x".repeat(i)] };
-        assert_eq!(w.append(|out| record::put_compact(out, &r)).unwrap(), i as u64 + 1);
+        let r = CompactRecord {
+            retention_cut: i as i64 * 60,
+            minute_cut: 0,
+            kept: vec!["x".repeat(i)],
+        };
+        assert_eq!(
+            w.append(|out| record::put_compact(out, &r)).unwrap(),
+            i as u64 + 1
+        );
     }
     offsets.push(w.len);
     let path = w.path.clone();
@@ -31,7 +38,13 @@ fn read(path: &Path, newest: bool) -> Result<(SegmentEnd, Vec<u64>), StoreError>
 fn frames_read_back_in_order() {
     let (_dir, path, offsets) = segment_with(4);
     let (end, seen) = read(&path, false).unwrap();
-    assert_eq!(end, SegmentEnd { records: 4, torn: None });
+    assert_eq!(
+        end,
+        SegmentEnd {
+            records: 4,
+            torn: None
+        }
+    );
     assert_eq!(seen, offsets[..4]);
 }
 
@@ -43,9 +56,19 @@ fn every_cut_inside_the_last_frame_is_a_torn_tail_of_the_newest_segment_only() {
     for cut in last + 1..offsets[3] {
         std::fs::write(&path, &full[..cut as usize]).unwrap();
         let (end, _) = read(&path, true).unwrap();
-        assert_eq!(end, SegmentEnd { records: 2, torn: Some((last, cut - last)) }, "cut at {cut}");
+        assert_eq!(
+            end,
+            SegmentEnd {
+                records: 2,
+                torn: Some((last, cut - last))
+            },
+            "cut at {cut}"
+        );
         let err = read(&path, false).unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt { offset, .. } if offset == last), "cut at {cut}: {err}");
+        assert!(
+            matches!(err, StoreError::Corrupt { offset, .. } if offset == last),
+            "cut at {cut}: {err}"
+        );
     }
 }
 
@@ -56,7 +79,10 @@ fn a_bad_frame_followed_by_a_good_one_is_corruption_even_in_the_newest_segment()
     bytes[offsets[1] as usize + FRAME_HEADER_LEN] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
     let err = read(&path, true).unwrap_err();
-    assert!(matches!(err, StoreError::Corrupt { offset, .. } if offset == offsets[1]), "{err}");
+    assert!(
+        matches!(err, StoreError::Corrupt { offset, .. } if offset == offsets[1]),
+        "{err}"
+    );
 }
 
 #[test]
@@ -69,7 +95,10 @@ fn torn_header_of_the_newest_segment_is_cut_and_rewritten() {
     assert_eq!(read(&path, false).unwrap().0, SegmentEnd::default());
     // A wrong number in an intact header is never a torn write.
     std::fs::write(&path, segment_header(7)).unwrap();
-    assert!(matches!(read(&path, true), Err(StoreError::Corrupt { offset: 8, .. })));
+    assert!(matches!(
+        read(&path, true),
+        Err(StoreError::Corrupt { offset: 8, .. })
+    ));
 }
 
 #[test]
@@ -84,7 +113,10 @@ fn a_frame_with_a_valid_crc_but_an_unknown_kind_is_corruption() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("record kind"), "{err}");
-    let batch: BatchRecord<Bucket> = BatchRecord { defines: vec![], deltas: vec![] };
+    let batch: BatchRecord<Bucket> = BatchRecord {
+        defines: vec![],
+        deltas: vec![],
+    };
     let mut out = Vec::new();
     record::put_batch(&mut out, &batch);
     assert_eq!(record::decode(&out).unwrap(), Record::Batch(batch));
@@ -101,8 +133,12 @@ fn group_commit_counts_a_rotation_as_a_sync() {
     // Already durable: returns without syncing.
     gc.wait_durable(5, &current, &poison).unwrap();
     assert_eq!(gc.syncs(), 1);
-    gc.wait_durable(6, &|| (6u64, file.clone(), path.clone()), &poison).unwrap();
+    gc.wait_durable(6, &|| (6u64, file.clone(), path.clone()), &poison)
+        .unwrap();
     assert_eq!(gc.syncs(), 2);
     poison.set("disk on fire".into());
-    assert!(matches!(gc.wait_durable(7, &current, &poison), Err(StoreError::Poisoned { .. })));
+    assert!(matches!(
+        gc.wait_durable(7, &current, &poison),
+        Err(StoreError::Poisoned { .. })
+    ));
 }

@@ -37,10 +37,21 @@ fn sketch_diff(a: &Sketch, b: &Sketch) -> Option<String> {
         }
     }
     if a.min() != b.min() || a.max() != b.max() {
-        return Some(format!("sketch extremes {:?}/{:?} != {:?}/{:?}", a.min(), a.max(), b.min(), b.max()));
+        return Some(format!(
+            "sketch extremes {:?}/{:?} != {:?}/{:?}",
+            a.min(),
+            a.max(),
+            b.min(),
+            b.max()
+        ));
     }
     let (ba, bb): (Vec<_>, Vec<_>) = (a.bins().collect(), b.bins().collect());
-    if ba.len() != bb.len() || ba.iter().zip(&bb).any(|(x, y)| x.0 != y.0 || !close(x.1, y.1)) {
+    if ba.len() != bb.len()
+        || ba
+            .iter()
+            .zip(&bb)
+            .any(|(x, y)| x.0 != y.0 || !close(x.1, y.1))
+    {
         return Some(format!("sketch bins {ba:?} != {bb:?}"));
     }
     None
@@ -49,14 +60,24 @@ fn sketch_diff(a: &Sketch, b: &Sketch) -> Option<String> {
 /// `None` when the buckets agree within tolerance, else what differs.
 pub fn bucket_diff(a: &Bucket, b: &Bucket) -> Option<String> {
     if !close(a.good, b.good) || !close(a.total, b.total) {
-        return Some(format!("good/total {}/{} != {}/{}", a.good, a.total, b.good, b.total));
+        return Some(format!(
+            "good/total {}/{} != {}/{}",
+            a.good, a.total, b.good, b.total
+        ));
     }
     if a.raw_good != b.raw_good || a.raw_total != b.raw_total {
-        return Some(format!("raw {}/{} != {}/{}", a.raw_good, a.raw_total, b.raw_good, b.raw_total));
+        return Some(format!(
+            "raw {}/{} != {}/{}",
+            a.raw_good, a.raw_total, b.raw_good, b.raw_total
+        ));
     }
     match (&a.values, &b.values) {
         (None, None) => None,
         (Some(x), Some(y)) => sketch_diff(x, y),
-        (x, y) => Some(format!("sketch presence {} != {}", x.is_some(), y.is_some())),
+        (x, y) => Some(format!(
+            "sketch presence {} != {}",
+            x.is_some(),
+            y.is_some()
+        )),
     }
 }

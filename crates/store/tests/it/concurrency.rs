@@ -14,7 +14,11 @@ const M0: Minute = 29_500_000;
 #[test]
 fn concurrent_appends_are_all_durable_and_readers_stay_consistent() {
     let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig { dir: dir.path().to_path_buf(), snapshot_wal_bytes: 16 << 10, ..StoreConfig::default() };
+    let config = StoreConfig {
+        dir: dir.path().to_path_buf(),
+        snapshot_wal_bytes: 16 << 10,
+        ..StoreConfig::default()
+    };
     let (store, _) = Store::open(config.clone()).unwrap();
     let store = Arc::new(store);
     let (threads, per_thread) = (6u64, 150i64);
@@ -27,7 +31,11 @@ fn concurrent_appends_are_all_durable_and_readers_stay_consistent() {
         std::thread::spawn(move || {
             let mut views = 0;
             while !done.load(Ordering::Relaxed) {
-                let b = store.read().series(&SeriesKey::whole("shared")).unwrap_or_default().sum(M0, M0 + 10_000);
+                let b = store
+                    .read()
+                    .series(&SeriesKey::whole("shared"))
+                    .unwrap_or_default()
+                    .sum(M0, M0 + 10_000);
                 assert_eq!(b.total, 2.0 * b.good);
                 views += 1;
             }
@@ -41,7 +49,10 @@ fn concurrent_appends_are_all_durable_and_readers_stay_consistent() {
                 for i in 0..per_thread {
                     let own = SeriesKey::segment("shared", "writer", t.to_string());
                     store
-                        .append(&[(own, M0 + i, ratio(1, 1)), (SeriesKey::whole("shared"), M0 + i, ratio(1, 2))])
+                        .append(&[
+                            (own, M0 + i, ratio(1, 1)),
+                            (SeriesKey::whole("shared"), M0 + i, ratio(1, 2)),
+                        ])
                         .unwrap();
                 }
             })
@@ -55,16 +66,32 @@ fn concurrent_appends_are_all_durable_and_readers_stay_consistent() {
 
     let stats = store.stats();
     assert_eq!(stats.wal_records, threads * per_thread as u64);
-    eprintln!("{} records, {} fdatasyncs", stats.wal_records, stats.wal_syncs);
+    eprintln!(
+        "{} records, {} fdatasyncs",
+        stats.wal_records, stats.wal_syncs
+    );
     drop(store);
 
     let (store, _) = Store::open(config).unwrap();
     let reader = store.read();
-    let whole = reader.series(&SeriesKey::whole("shared")).unwrap().sum(M0, M0 + per_thread);
-    assert_eq!((whole.good, whole.total), ((threads * per_thread as u64) as f64, (2 * threads * per_thread as u64) as f64));
+    let whole = reader
+        .series(&SeriesKey::whole("shared"))
+        .unwrap()
+        .sum(M0, M0 + per_thread);
+    assert_eq!(
+        (whole.good, whole.total),
+        (
+            (threads * per_thread as u64) as f64,
+            (2 * threads * per_thread as u64) as f64
+        )
+    );
     let segments = reader.segments("shared");
     assert_eq!(segments.len(), threads as usize);
     for (k, v) in segments {
-        assert_eq!(v.sum(M0, M0 + per_thread).raw_total, per_thread as u64, "{k}");
+        assert_eq!(
+            v.sum(M0, M0 + per_thread).raw_total,
+            per_thread as u64,
+            "{k}"
+        );
     }
 }

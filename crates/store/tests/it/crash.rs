@@ -15,7 +15,10 @@ use crate::it::wal_file;
 const M0: Minute = 29_000_000;
 
 fn config(dir: &Path) -> StoreConfig {
-    StoreConfig { dir: dir.to_path_buf(), ..StoreConfig::default() }
+    StoreConfig {
+        dir: dir.to_path_buf(),
+        ..StoreConfig::default()
+    }
 }
 
 fn key() -> SeriesKey {
@@ -29,7 +32,11 @@ fn append_batch(store: &Store, i: u64) {
     store
         .append(&[
             (key(), m, ratio(i, i + 1)),
-            (SeriesKey::segment("checkout", "region", "eu"), m, latency(&[1.5 * i as f64, 20.0, 300.0])),
+            (
+                SeriesKey::segment("checkout", "region", "eu"),
+                m,
+                latency(&[1.5 * i as f64, 20.0, 300.0]),
+            ),
         ])
         .unwrap();
 }
@@ -38,7 +45,12 @@ fn append_batch(store: &Store, i: u64) {
 fn minutes_present(store: &Store) -> Vec<(Minute, u64)> {
     let reader = store.read();
     let mut out = Vec::new();
-    reader.series(&key()).unwrap_or_default().for_each(M0 - 10_000, M0 + 10_000, &mut |m, b| out.push((m, b.raw_total)));
+    reader
+        .series(&key())
+        .unwrap_or_default()
+        .for_each(M0 - 10_000, M0 + 10_000, &mut |m, b| {
+            out.push((m, b.raw_total))
+        });
     out
 }
 
@@ -60,7 +72,11 @@ fn appended_data_survives_drop_without_close() {
     assert_eq!(report.torn_tail, None);
     assert_eq!(report.series, 2);
     assert_eq!(minutes_present(&store), expected(20));
-    let seg = store.read().series(&SeriesKey::segment("checkout", "region", "eu")).unwrap().sum(M0, M0 + 20);
+    let seg = store
+        .read()
+        .series(&SeriesKey::segment("checkout", "region", "eu"))
+        .unwrap()
+        .sum(M0, M0 + 20);
     assert_eq!(seg.values.unwrap().count(), 60.0);
 }
 
@@ -79,7 +95,10 @@ fn torn_last_record_is_dropped_reported_and_cut() {
 
     let (store, report) = Store::open(config(dir.path())).unwrap();
     let torn = report.torn_tail.expect("torn tail reported");
-    assert_eq!((torn.file.as_path(), torn.offset, torn.bytes_dropped), (seg.as_path(), offset, len / 2));
+    assert_eq!(
+        (torn.file.as_path(), torn.offset, torn.bytes_dropped),
+        (seg.as_path(), offset, len / 2)
+    );
     assert_eq!(report.records_replayed, 2);
     assert_eq!(minutes_present(&store), expected(2));
     append_batch(&store, 2);
@@ -121,7 +140,10 @@ fn zero_filled_tail_is_a_torn_tail() {
     let len = std::fs::metadata(&seg).unwrap().len();
     wal_file::cut(&seg, len + 4096);
     let (store, report) = Store::open(config(dir.path())).unwrap();
-    assert_eq!(report.torn_tail.map(|t| (t.offset, t.bytes_dropped)), Some((len, 4096)));
+    assert_eq!(
+        report.torn_tail.map(|t| (t.offset, t.bytes_dropped)),
+        Some((len, 4096))
+    );
     assert_eq!(minutes_present(&store), expected(1));
 }
 
@@ -138,14 +160,22 @@ fn corruption_in_the_middle_is_an_error_naming_file_and_offset() {
     let (offset, len) = wal_file::frames(&seg)[1];
     wal_file::flip_byte(&seg, offset + len / 2);
     match Store::open(config(dir.path())) {
-        Err(StoreError::Corrupt { file, offset: at, .. }) => {
+        Err(StoreError::Corrupt {
+            file, offset: at, ..
+        }) => {
             assert_eq!((file, at), (seg.clone(), offset));
         }
-        other => panic!("expected a corruption error, got {:?}", other.map(|(_, r)| r)),
+        other => panic!(
+            "expected a corruption error, got {:?}",
+            other.map(|(_, r)| r)
+        ),
     }
     // The message names file and offset for the operator.
     let msg = Store::open(config(dir.path())).err().unwrap().to_string();
-    assert!(msg.contains(&seg.display().to_string()) && msg.contains(&format!("byte {offset}")), "{msg}");
+    assert!(
+        msg.contains(&seg.display().to_string()) && msg.contains(&format!("byte {offset}")),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -158,11 +188,18 @@ fn torn_record_in_an_older_segment_is_an_error() {
         append_batch(&store, round);
     }
     let segs = wal_file::segments(dir.path());
-    let older = segs.iter().find(|s| !wal_file::frames(s).is_empty()).unwrap().clone();
+    let older = segs
+        .iter()
+        .find(|s| !wal_file::frames(s).is_empty())
+        .unwrap()
+        .clone();
     let (offset, len) = *wal_file::frames(&older).last().unwrap();
     wal_file::cut(&older, offset + len - 3);
     let err = Store::open(config(dir.path())).expect_err("open fails");
-    assert!(matches!(&err, StoreError::Corrupt { file, offset: at, .. } if *file == older && *at == offset), "{err}");
+    assert!(
+        matches!(&err, StoreError::Corrupt { file, offset: at, .. } if *file == older && *at == offset),
+        "{err}"
+    );
 }
 
 #[test]
@@ -189,7 +226,10 @@ fn recovery_uses_snapshot_then_later_wal() {
     assert_eq!(minutes_present(&store), expected(8));
     let stats = store.stats();
     assert_eq!(stats.series, 2);
-    assert!(stats.snapshot_bytes > 0 && stats.disk_bytes >= stats.snapshot_bytes + stats.wal_bytes, "{stats:?}");
+    assert!(
+        stats.snapshot_bytes > 0 && stats.disk_bytes >= stats.snapshot_bytes + stats.wal_bytes,
+        "{stats:?}"
+    );
 }
 
 #[test]
@@ -231,7 +271,11 @@ fn snapshots_delete_what_they_make_unnecessary() {
 #[test]
 fn automatic_snapshot_bounds_the_wal() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(StoreConfig { snapshot_wal_bytes: 4096, ..config(dir.path()) }).unwrap();
+    let (store, _) = Store::open(StoreConfig {
+        snapshot_wal_bytes: 4096,
+        ..config(dir.path())
+    })
+    .unwrap();
     for i in 0..400 {
         append_batch(&store, i);
     }
@@ -251,7 +295,10 @@ fn second_open_of_a_locked_directory_fails_clearly() {
     let err = Store::open(config(dir.path())).expect_err("locked");
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("in use") && msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+    assert!(
+        msg.contains("in use") && msg.contains(&format!("pid {}", std::process::id())),
+        "{msg}"
+    );
     drop(store);
     Store::open(config(dir.path())).expect("the lock goes with the store");
 }
@@ -259,8 +306,17 @@ fn second_open_of_a_locked_directory_fails_clearly() {
 #[test]
 fn invalid_config_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Store::open(StoreConfig { minute_retention_minutes: 100_000, ..config(dir.path()) }).err().unwrap();
-    assert!(err.to_string().contains("minute_retention_minutes is 100000"), "{err}");
+    let err = Store::open(StoreConfig {
+        minute_retention_minutes: 100_000,
+        ..config(dir.path())
+    })
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string()
+            .contains("minute_retention_minutes is 100000"),
+        "{err}"
+    );
 }
 
 const CHILD_DIR_VAR: &str = "LODESTAR_STORE_KILL_TEST_DIR";
@@ -270,7 +326,9 @@ const CHILD_DIR_VAR: &str = "LODESTAR_STORE_KILL_TEST_DIR";
 /// variable it returns at once.
 #[test]
 fn kill_9_child_writer() {
-    let Ok(dir) = std::env::var(CHILD_DIR_VAR) else { return };
+    let Ok(dir) = std::env::var(CHILD_DIR_VAR) else {
+        return;
+    };
     let (store, _) = Store::open(config(Path::new(&dir))).unwrap();
     let store = std::sync::Arc::new(store);
     // Two writers, so group commit is in play when the kill lands.
@@ -296,7 +354,12 @@ fn kill_9_child_writer() {
 fn acknowledged_appends_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "it::crash::kill_9_child_writer", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "it::crash::kill_9_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DIR_VAR, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -316,9 +379,15 @@ fn acknowledged_appends_survive_kill_9() {
     let (store, _) = Store::open(config(dir.path())).unwrap();
     let reader = store.read();
     for (t, n) in acked.iter().enumerate() {
-        let view = reader.series(&SeriesKey::segment("kill", "writer", t.to_string())).unwrap();
+        let view = reader
+            .series(&SeriesKey::segment("kill", "writer", t.to_string()))
+            .unwrap();
         let mut minutes = Vec::new();
         view.for_each(M0, M0 + *n, &mut |m, _| minutes.push(m));
-        assert_eq!(minutes, (M0..M0 + n).collect::<Vec<_>>(), "writer {t}: every acknowledged minute is there");
+        assert_eq!(
+            minutes,
+            (M0..M0 + n).collect::<Vec<_>>(),
+            "writer {t}: every acknowledged minute is there"
+        );
     }
 }

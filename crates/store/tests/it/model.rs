@@ -47,8 +47,12 @@ impl Delta {
     fn bucket(&self) -> Bucket {
         let mut b = Bucket::default();
         match self {
-            Delta::Ratio(events) => events.iter().for_each(|(good, w)| b.add_event(*good, WEIGHTS[*w])),
-            Delta::Latency(values) => values.iter().for_each(|(v, w)| b.add_value(*v, WEIGHTS[*w])),
+            Delta::Ratio(events) => events
+                .iter()
+                .for_each(|(good, w)| b.add_event(*good, WEIGHTS[*w])),
+            Delta::Latency(values) => values
+                .iter()
+                .for_each(|(v, w)| b.add_value(*v, WEIGHTS[*w])),
         }
         b
     }
@@ -72,7 +76,10 @@ fn delta() -> impl Strategy<Value = Delta> {
     prop_oneof![
         prop::collection::vec((any::<bool>(), 0..3usize), 0..4).prop_map(Delta::Ratio),
         prop::collection::vec(
-            (prop_oneof![Just(0.0), (0.0f64..9.0).prop_map(f64::exp)], 0..3usize),
+            (
+                prop_oneof![Just(0.0), (0.0f64..9.0).prop_map(f64::exp)],
+                0..3usize
+            ),
             0..4
         )
         .prop_map(Delta::Latency),
@@ -143,7 +150,9 @@ impl Model {
     }
 
     fn raw(&self, k: &SeriesKey) -> impl Iterator<Item = (Minute, &Bucket)> {
-        self.data.range((k.clone(), Minute::MIN)..=(k.clone(), Minute::MAX)).map(|((_, m), b)| (*m, b))
+        self.data
+            .range((k.clone(), Minute::MIN)..=(k.clone(), Minute::MAX))
+            .map(|((_, m), b)| (*m, b))
     }
 
     /// The buckets the resolution rule exposes, keyed as the store keys them.
@@ -203,7 +212,14 @@ impl Harness {
         };
         let (store, report) = Store::open(config.clone()).unwrap();
         assert_eq!(report.series, 0);
-        Harness { dir, config, store: Some(store), model: Model::default(), undo: None, now: T0 }
+        Harness {
+            dir,
+            config,
+            store: Some(store),
+            model: Model::default(),
+            undo: None,
+            now: T0,
+        }
     }
 
     fn store(&self) -> &Store {
@@ -223,8 +239,10 @@ impl Harness {
         match op {
             Op::Append(items) => {
                 let keys = universe();
-                let deltas: Vec<_> =
-                    items.iter().map(|(k, off, d)| (keys[*k].clone(), self.now + off, d.bucket())).collect();
+                let deltas: Vec<_> = items
+                    .iter()
+                    .map(|(k, off, d)| (keys[*k].clone(), self.now + off, d.bucket()))
+                    .collect();
                 let before = self.model.clone();
                 if self.model.append(&deltas) {
                     self.undo = Some(Box::new(before));
@@ -256,7 +274,10 @@ impl Harness {
                     if let Some(&(offset, len)) = wal_file::frames(&newest).last() {
                         let kept = len * u64::from(*k) / 256;
                         wal_file::cut(&newest, offset + kept);
-                        self.model = *self.undo.take().expect("the newest segment's last frame is the last record");
+                        self.model = *self
+                            .undo
+                            .take()
+                            .expect("the newest segment's last frame is the last record");
                         // Cutting at the frame start leaves a clean end.
                         torn = kept > 0;
                     }
@@ -277,21 +298,41 @@ impl Harness {
     fn check(&self, ranges: &[(i64, i64)], step: usize, op: &Op) {
         let store = self.store();
         let live = self.model.live();
-        assert_eq!(store.series(), live.iter().cloned().collect::<Vec<_>>(), "step {step} {op:?}: series");
+        assert_eq!(
+            store.series(),
+            live.iter().cloned().collect::<Vec<_>>(),
+            "step {step} {op:?}: series"
+        );
         let stats = store.stats();
-        assert_eq!((stats.minute_buckets, stats.hour_buckets), self.model.counts(), "step {step} {op:?}: counts");
+        assert_eq!(
+            (stats.minute_buckets, stats.hour_buckets),
+            self.model.counts(),
+            "step {step} {op:?}: counts"
+        );
         let reader = store.read();
         for sli in SLIS {
             let got: Vec<SeriesKey> = reader.segments(sli).into_iter().map(|(k, _)| k).collect();
-            let want: Vec<SeriesKey> = live.iter().filter(|k| k.sli == sli && !k.is_whole()).cloned().collect();
+            let want: Vec<SeriesKey> = live
+                .iter()
+                .filter(|k| k.sli == sli && !k.is_whole())
+                .cloned()
+                .collect();
             assert_eq!(got, want, "step {step}: segments of {sli}");
         }
         for key in universe() {
             let view = reader.series(&key);
-            assert_eq!(view.is_some(), live.contains(&key), "step {step}: presence of {key}");
+            assert_eq!(
+                view.is_some(),
+                live.contains(&key),
+                "step {step}: presence of {key}"
+            );
             let view = view.unwrap_or_default();
             let mut all_ranges = vec![(self.now - 2000, self.now + 2000)];
-            all_ranges.extend(ranges.iter().map(|(off, len)| (self.now + off, self.now + off + len)));
+            all_ranges.extend(
+                ranges
+                    .iter()
+                    .map(|(off, len)| (self.now + off, self.now + off + len)),
+            );
             for (from, to) in all_ranges {
                 let got = view.sum(from, to);
                 let want = self.model.sum(&key, from, to);

@@ -45,7 +45,12 @@ pub fn frames(path: &Path) -> Vec<(u64, u64)> {
 }
 
 pub fn cut(path: &Path, len: u64) {
-    fs::OpenOptions::new().write(true).open(path).unwrap().set_len(len).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
 }
 
 pub fn flip_byte(path: &Path, at: u64) {

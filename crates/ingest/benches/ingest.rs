@@ -52,10 +52,14 @@ fn body() -> String {
         let ms = NOW_MS - 300_000 + (i as i64 * 300_000 / EVENTS as i64);
         let ts = jiff::Timestamp::from_millisecond(ms).unwrap();
         let (method, route) = rng.pick(&ROUTES);
-        let error = rng.next() % 50 == 0;
-        let code = if error { rng.pick(&["500", "502", "503"]) } else { rng.pick(&["200", "200", "201", "404"]) };
+        let error = rng.next().is_multiple_of(50);
+        let code = if error {
+            rng.pick(&["500", "502", "503"])
+        } else {
+            rng.pick(&["200", "200", "201", "404"])
+        };
         let duration = (rng.next() % 90_000) as f64 / 100.0;
-        let sampled = rng.next() % 10 == 0;
+        let sampled = rng.next().is_multiple_of(10);
         writeln!(
             out,
             r#"{{"timestamp":"{ts}","name":"{method} {route}","duration_ms":{duration},"status":"{status}","sample_rate":{rate},"attributes":{{"http.route":"{route}","http.method":"{method}","http.response.status_code":"{code}","region":"{region}","version":"{version}","customer.tier":"{tier}","service.name":"storefront","host.name":"web-{host:02}"}}}}"#,
@@ -71,9 +75,14 @@ fn body() -> String {
     out
 }
 
-fn plans() -> Vec<SliPlan> {
-    let segments = vec!["region".to_owned(), "version".to_owned()];
-    let plan = |name: String, kind: PlanKind| SliPlan { name, kind, segments: segments.clone(), max_segment_values: 50 };
+fn plans(segments: &[&str]) -> Vec<SliPlan> {
+    let segments: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
+    let plan = |name: String, kind: PlanKind| SliPlan {
+        name,
+        kind,
+        segments: segments.clone(),
+        max_segment_values: 50,
+    };
     let mut plans = Vec::new();
     for (_, route) in ROUTES {
         plans.push(plan(
@@ -88,12 +97,19 @@ fn plans() -> Vec<SliPlan> {
     for (_, route) in &ROUTES[..6] {
         plans.push(plan(
             format!("latency {route}"),
-            PlanKind::Threshold { filter: format!(r#"attributes["http.route"] == "{route}""#), field: Field::DurationMs },
+            PlanKind::Threshold {
+                filter: format!(r#"attributes["http.route"] == "{route}""#),
+                field: Field::DurationMs,
+            },
         ));
     }
     plans.push(plan(
         "search fast".to_owned(),
-        PlanKind::Ratio { total: r#"name == "GET /search""#.to_owned(), good: Some("duration_ms <= 300".to_owned()), bad: None },
+        PlanKind::Ratio {
+            total: r#"name == "GET /search""#.to_owned(),
+            good: Some("duration_ms <= 300".to_owned()),
+            bad: None,
+        },
     ));
     plans.push(plan(
         "server errors".to_owned(),
@@ -113,7 +129,10 @@ fn plans() -> Vec<SliPlan> {
     ));
     plans.push(plan(
         "eu latency".to_owned(),
-        PlanKind::Threshold { filter: r#"attributes.region.startsWith("eu-")"#.to_owned(), field: Field::DurationMs },
+        PlanKind::Threshold {
+            filter: r#"attributes.region.startsWith("eu-")"#.to_owned(),
+            field: Field::DurationMs,
+        },
     ));
     plans.push(plan(
         "canary".to_owned(),
@@ -137,12 +156,20 @@ fn plans() -> Vec<SliPlan> {
 
 fn bench(c: &mut Criterion) {
     let body = body();
-    let limits = Limits::with_oldest_allowed(jiff::Timestamp::from_millisecond(NOW_MS - 86_400_000).unwrap());
+    let limits = Limits::with_oldest_allowed(
+        jiff::Timestamp::from_millisecond(NOW_MS - 86_400_000).unwrap(),
+    );
     let now = jiff::Timestamp::from_millisecond(NOW_MS).unwrap();
-    let full = Pipeline::compile(&plans()).unwrap();
+    let full = Pipeline::compile(&plans(&["region", "version"])).unwrap();
+    let unsegmented = Pipeline::compile(&plans(&[])).unwrap();
     let empty = Pipeline::compile(&[]).unwrap();
     let report = full.ingest_ndjson(body.as_bytes(), &limits, now, &mut Batch::new());
-    assert_eq!((report.accepted, report.rejected), (EVENTS as u64, 0), "{:?}", report.errors.first());
+    assert_eq!(
+        (report.accepted, report.rejected),
+        (EVENTS as u64, 0),
+        "{:?}",
+        report.errors.first()
+    );
 
     let mut group = c.benchmark_group("ingest_ndjson");
     group.throughput(Throughput::Elements(EVENTS as u64));
@@ -154,11 +181,26 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    group.bench_function(format!("decode only, {} B/line", body.len() / EVENTS), |b| {
+    group.bench_function(
+        format!("decode only, {} B/line", body.len() / EVENTS),
+        |b| {
+            let mut batch = Batch::new();
+            b.iter(|| {
+                batch.clear();
+                black_box(empty.ingest_ndjson(black_box(body.as_bytes()), &limits, now, &mut batch))
+            })
+        },
+    );
+    group.bench_function("decode + 20 SLIs, no segments", |b| {
         let mut batch = Batch::new();
         b.iter(|| {
             batch.clear();
-            black_box(empty.ingest_ndjson(black_box(body.as_bytes()), &limits, now, &mut batch))
+            black_box(unsegmented.ingest_ndjson(
+                black_box(body.as_bytes()),
+                &limits,
+                now,
+                &mut batch,
+            ))
         })
     });
     group.bench_function("decode + 20 SLIs + 2 segments", |b| {

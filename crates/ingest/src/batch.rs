@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use slo::{Bucket, Minute};
 
+use crate::event::same_text;
 use crate::filter::Slot;
 
 /// Identity of a stored series: the whole SLI has `dimension == value == ""`.
@@ -76,7 +77,7 @@ pub(crate) struct BoundCaches {
     /// Per distinct filter: (generation, matched).
     pub(crate) memo: Vec<(u32, bool)>,
     /// Per segment key: attribute value → local value id.
-    pub(crate) seg_values: Vec<HashMap<Box<str>, u32>>,
+    pub(crate) seg_values: Vec<ValueIds>,
     /// Per segment key: (generation, the event's local value id).
     pub(crate) seg_current: Vec<(u32, u32)>,
     /// Per SLI: series id of the whole-SLI series, or `NO_ID`.
@@ -89,7 +90,15 @@ pub(crate) struct BoundCaches {
 
 impl BoundCaches {
     /// Resets the caches for a pipeline of the given shape.
-    pub(crate) fn bind(&mut self, pipeline_id: u64, n_keys: usize, n_filters: usize, n_seg_keys: usize, n_slis: usize, n_dims: usize) {
+    pub(crate) fn bind(
+        &mut self,
+        pipeline_id: u64,
+        n_keys: usize,
+        n_filters: usize,
+        n_seg_keys: usize,
+        n_slis: usize,
+        n_dims: usize,
+    ) {
         self.pipeline_id = pipeline_id;
         self.generation = 0;
         self.slots.clear();
@@ -97,7 +106,7 @@ impl BoundCaches {
         self.memo.clear();
         self.memo.resize(n_filters, (0, false));
         self.seg_values.clear();
-        self.seg_values.resize_with(n_seg_keys, HashMap::new);
+        self.seg_values.resize_with(n_seg_keys, ValueIds::default);
         self.seg_current.clear();
         self.seg_current.resize(n_seg_keys, (0, NO_ID));
         self.whole_series.clear();
@@ -122,11 +131,52 @@ impl BoundCaches {
     }
 
     fn cached_values(&self) -> usize {
-        self.seg_values.iter().map(HashMap::len).sum()
+        self.seg_values.iter().map(|v| v.count as usize).sum()
+    }
+}
+
+/// Dense ids for the values of one segment key.
+#[derive(Debug, Default)]
+pub(crate) struct ValueIds {
+    /// The first values seen, scanned linearly: segment dimensions are
+    /// chosen for low cardinality, and comparing a few short strings is
+    /// cheaper than hashing one.
+    first: Vec<(Box<str>, u32)>,
+    /// Values beyond the first `LINEAR_VALUES`.
+    rest: HashMap<Box<str>, u32>,
+    count: u32,
+}
+
+const LINEAR_VALUES: usize = 16;
+
+impl ValueIds {
+    /// The id of `value`, assigned on first sight.
+    #[inline]
+    pub(crate) fn id(&mut self, value: &str) -> u32 {
+        if let Some((_, id)) = self.first.iter().find(|(v, _)| same_text(v, value)) {
+            return *id;
+        }
+        if let Some(id) = self.rest.get(value) {
+            return *id;
+        }
+        let id = self.count;
+        self.count += 1;
+        if self.first.len() < LINEAR_VALUES {
+            self.first.push((value.into(), id));
+        } else {
+            self.rest.insert(value.into(), id);
+        }
+        id
     }
 }
 
 impl SeriesStore {
+    /// Forgets every series; only valid while no bucket refers to one.
+    pub(crate) fn clear_series(&mut self) {
+        debug_assert!(self.buckets.is_empty());
+        self.series.clear();
+    }
+
     /// Adds a series and returns its id.
     pub(crate) fn add_series(&mut self, sli: &Arc<str>, dimension: &Arc<str>, value: &str) -> u32 {
         self.series.push(Series {
@@ -212,7 +262,11 @@ impl Batch {
                 b.merge(bucket);
                 continue;
             }
-            let key = SeriesKey { sli: sli.to_owned(), dimension: dimension.to_owned(), value: value.to_owned() };
+            let key = SeriesKey {
+                sli: sli.to_owned(),
+                dimension: dimension.to_owned(),
+                value: value.to_owned(),
+            };
             out.push((key, minute, bucket.clone()));
         }
         out

@@ -32,7 +32,12 @@ impl FilterError {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = src[line_start..offset].chars().count() + 1;
-        FilterError { offset, line, column, message: message.into() }
+        FilterError {
+            offset,
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -69,7 +74,11 @@ impl fmt::Display for FilterRole {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     #[error("sli {sli:?}: {role} filter: {error}")]
-    Filter { sli: String, role: FilterRole, error: FilterError },
+    Filter {
+        sli: String,
+        role: FilterRole,
+        error: FilterError,
+    },
     #[error("sli {sli:?}: a ratio needs exactly one of a good or a bad filter, found {found}")]
     GoodOrBad { sli: String, found: &'static str },
     #[error("sli {sli:?} is planned more than once; expected unique sli names")]
@@ -110,18 +119,28 @@ pub enum LineRejection {
     #[error("timestamp {timestamp} is older than the retention limit {oldest}")]
     TooOld { timestamp: String, oldest: String },
     #[error("timestamp {timestamp} is more than {max_secs} s after the server time {now}")]
-    InFuture { timestamp: String, now: String, max_secs: i64 },
+    InFuture {
+        timestamp: String,
+        now: String,
+        max_secs: i64,
+    },
     #[error("\"sample_rate\" is {value}; expected a number greater than 0")]
     BadSampleRate { value: String },
     #[error("\"{field}\" is {found}; expected {expected}")]
-    WrongType { field: &'static str, found: String, expected: &'static str },
+    WrongType {
+        field: &'static str,
+        found: String,
+        expected: &'static str,
+    },
     #[error("attribute {key:?} is {found}; expected a string, number or boolean")]
     BadAttribute { key: String, found: &'static str },
 }
 
 /// A timestamp string that is neither RFC 3339 nor in range.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unparseable timestamp {text:?}: {reason}; expected rfc 3339 such as 2025-01-31T12:00:00.250Z")]
+#[error(
+    "unparseable timestamp {text:?}: {reason}; expected rfc 3339 such as 2025-01-31T12:00:00.250Z"
+)]
 pub struct TimestampError {
     /// The text as received (truncated to 64 characters).
     pub text: String,

@@ -32,7 +32,7 @@ impl<'a> Event<'a> {
     /// Index into `attributes` of the value of `key`. Scans backwards so that
     /// the last duplicate wins without a dedup pass at decode time.
     pub(crate) fn attribute_index(&self, key: &str) -> Option<usize> {
-        self.attributes.iter().rposition(|(k, _)| *k == key)
+        self.attributes.iter().rposition(|(k, _)| same_text(k, key))
     }
 
     /// `"ok"` or `"error"`, the value filters see for `status`.
@@ -40,3 +40,26 @@ impl<'a> Event<'a> {
         if self.status_error { "error" } else { "ok" }
     }
 }
+
+/// String equality tuned for the short keys and values of telemetry: the
+/// generic `==` calls `memcmp`, whose call costs more than comparing a
+/// route or a region. Two overlapping word loads cover 8 to 16 bytes.
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -23,7 +23,7 @@ mod tests;
 use std::cell::Cell;
 
 use crate::error::FilterError;
-use crate::event::Event;
+use crate::event::{Event, same_text};
 pub(crate) use node::{BoolNode, Tri};
 
 /// A compiled filter.
@@ -48,7 +48,11 @@ impl Filter {
     /// Compiles `src`, interning its attribute keys into `keys`.
     pub(crate) fn compile_in(src: &str, keys: &mut KeyTable) -> Result<Filter, FilterError> {
         let root = compile::compile(src, keys)?;
-        Ok(Filter { root, source: src.to_owned(), n_keys: keys.len() })
+        Ok(Filter {
+            root,
+            source: src.to_owned(),
+            n_keys: keys.len(),
+        })
     }
 
     /// The expression as written.
@@ -69,9 +73,39 @@ impl Filter {
         self.root.eval(&Scope::new(ev, &slots, 1)) == Tri::True
     }
 
-    /// Three-valued result within a pipeline's scope.
+    /// Three-valued result within a pipeline's scope. The commonest roots
+    /// are answered here, inline, without entering the evaluator.
+    #[inline]
     pub(crate) fn eval(&self, scope: &Scope<'_>) -> Tri {
-        self.root.eval(scope)
+        match &self.root {
+            BoolNode::AttrEqConst {
+                key,
+                name,
+                value,
+                negate,
+            } => match scope.attribute(*key, name) {
+                Some(v) => Tri::from_bool(same_text(v, value) != *negate),
+                None => Tri::Err,
+            },
+            BoolNode::StatusIs(error) => Tri::from_bool(scope.event().status_error == *error),
+            BoolNode::Const(b) => Tri::from_bool(*b),
+            root => root.eval(scope),
+        }
+    }
+
+    /// `(key, key name, value)` when the filter is exactly
+    /// `attributes[key] == value`, so a pipeline can test many such filters
+    /// on one key with a single lookup.
+    pub(crate) fn as_attribute_equality(&self) -> Option<(KeyId, &str, &str)> {
+        match &self.root {
+            BoolNode::AttrEqConst {
+                key,
+                name,
+                value,
+                negate: false,
+            } => Some((*key, name, value)),
+            _ => None,
+        }
     }
 
     /// True when the filter selects every event (e.g. `true`).
@@ -131,7 +165,11 @@ impl<'e> Scope<'e> {
     /// `slots` covers every key of the table the filters were compiled
     /// against; `generation` is non-zero and stored in none of them.
     pub(crate) fn new(event: &'e Event<'e>, slots: &'e [Slot], generation: u32) -> Self {
-        Scope { event, slots, generation }
+        Scope {
+            event,
+            slots,
+            generation,
+        }
     }
 
     pub(crate) fn event(&self) -> &'e Event<'e> {
@@ -144,9 +182,16 @@ impl<'e> Scope<'e> {
         let slot = &self.slots[key.0 as usize];
         let (generation, mut idx) = slot.get();
         if generation != self.generation {
-            idx = self.event.attribute_index(name).map_or(MISSING, |i| i as u32);
+            idx = self
+                .event
+                .attribute_index(name)
+                .map_or(MISSING, |i| i as u32);
             slot.set((self.generation, idx));
         }
-        if idx == MISSING { None } else { Some(self.event.attributes[idx as usize].1) }
+        if idx == MISSING {
+            None
+        } else {
+            Some(self.event.attributes[idx as usize].1)
+        }
     }
 }

@@ -23,6 +23,6 @@ pub use batch::{Batch, SeriesKey};
 pub use error::{FilterError, FilterRole, LineRejection, PlanError, TimestampError};
 pub use event::Event;
 pub use filter::{Filter, check_filter};
-pub use pipeline::{IngestReport, LineError, Limits, Pipeline};
+pub use pipeline::{IngestReport, Limits, LineError, NONE_VALUE, OTHER_VALUE, Pipeline};
 pub use plan::{Field, PlanKind, SliPlan};
 pub use timestamp::parse_timestamp;

@@ -19,8 +19,60 @@ use serde_json::value::RawValue;
 use crate::error::LineRejection;
 use crate::timestamp::{format_millis, millis_from_number, parse_timestamp};
 
-/// Reusable attribute storage for one line, borrowing the body.
-pub(crate) type Attributes<'b> = Vec<(Cow<'b, str>, Cow<'b, str>)>;
+/// Where decoded attribute pairs go.
+///
+/// Almost no attribute needs unescaping, so the common sink holds plain
+/// borrowed pairs (what `Event` wants) and refuses owned strings; the line
+/// is then decoded again into an owning sink. This keeps the hot path free
+/// of `Cow` and of a second copy into a borrowed view.
+pub(crate) trait AttributeSink<'b> {
+    /// Stores a pair; `false` when this sink cannot hold an owned string.
+    fn accept(&mut self, key: Cow<'b, str>, value: Cow<'b, str>) -> bool;
+    fn clear(&mut self);
+}
+
+/// Borrowed pairs only: the fast path.
+impl<'b> AttributeSink<'b> for Vec<(&'b str, &'b str)> {
+    #[inline]
+    fn accept(&mut self, key: Cow<'b, str>, value: Cow<'b, str>) -> bool {
+        // Matching by reference keeps the (never taken) owned drop out of
+        // the common path.
+        if let (Cow::Borrowed(k), Cow::Borrowed(v)) = (&key, &value) {
+            self.push((k, v));
+            return true;
+        }
+        false
+    }
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+}
+
+/// Any pairs: the path for lines with escaped attribute strings.
+impl<'b> AttributeSink<'b> for Vec<(Cow<'b, str>, Cow<'b, str>)> {
+    fn accept(&mut self, key: Cow<'b, str>, value: Cow<'b, str>) -> bool {
+        self.push((key, value));
+        true
+    }
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+}
+
+/// Why `decode_line` produced no event.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Failure {
+    /// The line is bad; reported to the client.
+    Rejected(LineRejection),
+    /// The sink refused an unescaped string: decode again with an owning one.
+    NeedsOwnedAttributes,
+}
+
+impl From<LineRejection> for Failure {
+    fn from(r: LineRejection) -> Self {
+        Failure::Rejected(r)
+    }
+}
 
 /// The validated scalar fields of one event (attributes are in the caller's
 /// vector).
@@ -68,14 +120,17 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
 
 /// Decodes and validates one non-blank line. `attrs` must be empty; on
 /// success it holds the event's attributes.
-pub(crate) fn decode_line<'b>(
+pub(crate) fn decode_line<'b, S: AttributeSink<'b>>(
     line: &'b [u8],
-    attrs: &mut Attributes<'b>,
+    attrs: &mut S,
     bounds: &TimeBounds,
-) -> Result<DecodedLine<'b>, LineRejection> {
-    let first = line.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+) -> Result<DecodedLine<'b>, Failure> {
+    let first = line
+        .iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
     if first != Some(b'{') {
-        return Err(not_an_object(line));
+        return Err(not_an_object(line).into());
     }
     // One UTF-8 check for the whole line lets serde borrow strings without
     // checking each again (its `str` reader trusts its input).
@@ -85,11 +140,17 @@ pub(crate) fn decode_line<'b>(
     })?;
     let mut fields = RawFields::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    LineSeed { fields: &mut fields, attrs }
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-        .map_err(malformed)?;
-    validate(fields, bounds)
+    let parsed = LineSeed {
+        fields: &mut fields,
+        attrs,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    if fields.needs_owned {
+        return Err(Failure::NeedsOwnedAttributes);
+    }
+    parsed.map_err(malformed)?;
+    Ok(validate(fields, bounds)?)
 }
 
 fn not_an_object(line: &[u8]) -> LineRejection {
@@ -100,7 +161,11 @@ fn not_an_object(line: &[u8]) -> LineRejection {
                 Ok(s) => s.describe(),
                 Err(_) => "not an object".to_owned(),
             };
-            LineRejection::WrongType { field: "line", found, expected: "a json object" }
+            LineRejection::WrongType {
+                field: "line",
+                found,
+                expected: "a json object",
+            }
         }
     }
 }
@@ -112,7 +177,10 @@ fn malformed(e: serde_json::Error) -> LineRejection {
         Some(i) => text[..i].to_owned(),
         None => text,
     };
-    LineRejection::MalformedJson { column: e.column(), message }
+    LineRejection::MalformedJson {
+        column: e.column(),
+        message,
+    }
 }
 
 /// Top-level fields as found, before validation.
@@ -125,17 +193,25 @@ struct RawFields<'b> {
     sample_rate: Option<Scalar<'b>>,
     /// The first attribute problem found, if any.
     attributes: Option<LineRejection>,
+    /// The attribute sink refused an owned string; decoding stopped.
+    needs_owned: bool,
 }
 
 fn validate<'b>(f: RawFields<'b>, bounds: &TimeBounds) -> Result<DecodedLine<'b>, LineRejection> {
     let timestamp_ms = match f.timestamp {
         None | Some(Scalar::Null) => return Err(LineRejection::MissingTimestamp),
-        Some(Scalar::Str(text)) => parse_timestamp(&text)
-            .map_err(|e| LineRejection::BadTimestamp { text: format!("{:?}", e.text), reason: e.reason })?,
-        Some(Scalar::Num(n)) => millis_from_number(n).ok_or_else(|| LineRejection::BadTimestamp {
-            text: n.to_string(),
-            reason: "epoch milliseconds out of range (years -9999 to 9999)".to_owned(),
-        })?,
+        Some(Scalar::Str(text)) => {
+            parse_timestamp(&text).map_err(|e| LineRejection::BadTimestamp {
+                text: format!("{:?}", e.text),
+                reason: e.reason,
+            })?
+        }
+        Some(Scalar::Num(n)) => {
+            millis_from_number(n).ok_or_else(|| LineRejection::BadTimestamp {
+                text: n.to_string(),
+                reason: "epoch milliseconds out of range (years -9999 to 9999)".to_owned(),
+            })?
+        }
         Some(other) => {
             return Err(LineRejection::WrongType {
                 field: "timestamp",
@@ -158,12 +234,22 @@ fn validate<'b>(f: RawFields<'b>, bounds: &TimeBounds) -> Result<DecodedLine<'b>
     let duration_ms = match f.duration_ms {
         None | Some(Scalar::Null) => None,
         Some(Scalar::Num(n)) if n >= 0.0 => Some(n),
-        Some(other) => return Err(wrong("duration_ms", other, "a non-negative number of milliseconds")),
+        Some(other) => {
+            return Err(wrong(
+                "duration_ms",
+                other,
+                "a non-negative number of milliseconds",
+            ));
+        }
     };
     let sample_rate = match f.sample_rate {
         None | Some(Scalar::Null) => 1.0,
         Some(Scalar::Num(n)) if n > 0.0 => n,
-        Some(Scalar::Num(n)) => return Err(LineRejection::BadSampleRate { value: n.to_string() }),
+        Some(Scalar::Num(n)) => {
+            return Err(LineRejection::BadSampleRate {
+                value: n.to_string(),
+            });
+        }
         Some(other) => return Err(wrong("sample_rate", other, "a number greater than 0")),
     };
     if let Some(problem) = f.attributes {
@@ -175,18 +261,32 @@ fn validate<'b>(f: RawFields<'b>, bounds: &TimeBounds) -> Result<DecodedLine<'b>
             oldest: format_millis(bounds.oldest_ms),
         });
     }
-    if timestamp_ms > bounds.now_ms.saturating_add(bounds.max_future_secs.saturating_mul(1000)) {
+    if timestamp_ms
+        > bounds
+            .now_ms
+            .saturating_add(bounds.max_future_secs.saturating_mul(1000))
+    {
         return Err(LineRejection::InFuture {
             timestamp: format_millis(timestamp_ms),
             now: format_millis(bounds.now_ms),
             max_secs: bounds.max_future_secs,
         });
     }
-    Ok(DecodedLine { timestamp_ms, name, duration_ms, status_error, sample_rate })
+    Ok(DecodedLine {
+        timestamp_ms,
+        name,
+        duration_ms,
+        status_error,
+        sample_rate,
+    })
 }
 
 fn wrong(field: &'static str, found: Scalar<'_>, expected: &'static str) -> LineRejection {
-    LineRejection::WrongType { field, found: found.describe(), expected }
+    LineRejection::WrongType {
+        field,
+        found: found.describe(),
+        expected,
+    }
 }
 
 /// Any JSON value, reduced to what validation needs to know about it.
@@ -308,12 +408,12 @@ impl Visitor<'_> for TopKeyVisitor {
 }
 
 /// Decodes the event object into `fields` and `attrs`.
-struct LineSeed<'s, 'b> {
+struct LineSeed<'s, 'b, S> {
     fields: &'s mut RawFields<'b>,
-    attrs: &'s mut Attributes<'b>,
+    attrs: &'s mut S,
 }
 
-impl<'b> DeserializeSeed<'b> for LineSeed<'_, 'b> {
+impl<'b, S: AttributeSink<'b>> DeserializeSeed<'b> for LineSeed<'_, 'b, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'b>>(self, d: D) -> Result<(), D::Error> {
@@ -321,7 +421,7 @@ impl<'b> DeserializeSeed<'b> for LineSeed<'_, 'b> {
     }
 }
 
-impl<'b> Visitor<'b> for LineSeed<'_, 'b> {
+impl<'b, S: AttributeSink<'b>> Visitor<'b> for LineSeed<'_, 'b, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -340,7 +440,11 @@ impl<'b> Visitor<'b> for LineSeed<'_, 'b> {
                     // A repeated "attributes" key replaces the earlier one,
                     // as any other repeated key does.
                     self.attrs.clear();
-                    self.fields.attributes = map.next_value_seed(AttributesSeed { attrs: self.attrs })?;
+                    let seed = AttributesSeed {
+                        attrs: self.attrs,
+                        refused: &mut self.fields.needs_owned,
+                    };
+                    self.fields.attributes = map.next_value_seed(seed)?;
                 }
                 TopKey::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -352,11 +456,13 @@ impl<'b> Visitor<'b> for LineSeed<'_, 'b> {
 }
 
 /// Decodes the `attributes` object; yields the first problem, if any.
-struct AttributesSeed<'s, 'b> {
-    attrs: &'s mut Attributes<'b>,
+struct AttributesSeed<'s, S> {
+    attrs: &'s mut S,
+    /// Set when the sink refuses a pair; decoding then fails fast.
+    refused: &'s mut bool,
 }
 
-impl<'b> DeserializeSeed<'b> for AttributesSeed<'_, 'b> {
+impl<'b, S: AttributeSink<'b>> DeserializeSeed<'b> for AttributesSeed<'_, S> {
     type Value = Option<LineRejection>;
 
     fn deserialize<D: Deserializer<'b>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -364,7 +470,7 @@ impl<'b> DeserializeSeed<'b> for AttributesSeed<'_, 'b> {
     }
 }
 
-impl<'b> Visitor<'b> for AttributesSeed<'_, 'b> {
+impl<'b, S: AttributeSink<'b>> Visitor<'b> for AttributesSeed<'_, S> {
     type Value = Option<LineRejection>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -379,7 +485,9 @@ impl<'b> Visitor<'b> for AttributesSeed<'_, 'b> {
             let value = match text.as_bytes()[0] {
                 b'"' => {
                     let inner = &text[1..text.len() - 1];
-                    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+                    // A plain loop: values are short and `memchr`'s dispatch
+                    // costs more than the scan.
+                    if !inner.bytes().any(|b| b == b'\\') {
                         Cow::Borrowed(inner)
                     } else {
                         Cow::Owned(serde_json::from_str::<String>(text).map_err(de::Error::custom)?)
@@ -389,15 +497,25 @@ impl<'b> Visitor<'b> for AttributesSeed<'_, 'b> {
                 b'n' => continue,
                 b'{' | b'[' => {
                     if problem.is_none() {
-                        let found = if text.starts_with('{') { "an object" } else { "an array" };
-                        problem = Some(LineRejection::BadAttribute { key: key.into_owned(), found });
+                        let found = if text.starts_with('{') {
+                            "an object"
+                        } else {
+                            "an array"
+                        };
+                        problem = Some(LineRejection::BadAttribute {
+                            key: key.into_owned(),
+                            found,
+                        });
                     }
                     continue;
                 }
                 // Numbers and booleans keep their JSON spelling.
                 _ => Cow::Borrowed(text),
             };
-            self.attrs.push((key, value));
+            if !self.attrs.accept(key, value) {
+                *self.refused = true;
+                return Err(de::Error::custom("attribute needs unescaping"));
+            }
         }
         Ok(problem)
     }
@@ -407,16 +525,30 @@ impl<'b> Visitor<'b> for AttributesSeed<'_, 'b> {
     }
 
     fn visit_seq<A: SeqAccess<'b>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ScalarVisitor.visit_seq(seq).map(|s| Some(wrong("attributes", s, "an object of string values")))
+        ScalarVisitor
+            .visit_seq(seq)
+            .map(|s| Some(wrong("attributes", s, "an object of string values")))
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'b str) -> Result<Self::Value, E> {
-        Ok(Some(wrong("attributes", Scalar::Str(Cow::Borrowed(v)), "an object of string values")))
+        Ok(Some(wrong(
+            "attributes",
+            Scalar::Str(Cow::Borrowed(v)),
+            "an object of string values",
+        )))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(wrong("attributes", Scalar::Str(Cow::Owned(v.to_owned())), "an object of string values")))
+        Ok(Some(wrong(
+            "attributes",
+            Scalar::Str(Cow::Owned(v.to_owned())),
+            "an object of string values",
+        )))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(wrong("attributes", Scalar::Num(v), "an object of string values")))
+        Ok(Some(wrong(
+            "attributes",
+            Scalar::Num(v),
+            "an object of string values",
+        )))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         self.visit_f64(v as f64)
@@ -425,7 +557,11 @@ impl<'b> Visitor<'b> for AttributesSeed<'_, 'b> {
         self.visit_f64(v as f64)
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(wrong("attributes", Scalar::Bool(v), "an object of string values")))
+        Ok(Some(wrong(
+            "attributes",
+            Scalar::Bool(v),
+            "an object of string values",
+        )))
     }
 }
 

@@ -10,6 +10,7 @@
 //! Nothing here reads a clock: `now` and the retention horizon come in
 //! [`Limits`] and arguments.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,10 +18,10 @@ use std::sync::{Arc, Mutex};
 use slo::Bucket;
 
 use crate::batch::{Batch, BoundCaches, NO_ID, SeriesStore};
-use crate::error::{FilterRole, PlanError};
-use crate::event::Event;
+use crate::error::{FilterRole, LineRejection, PlanError};
+use crate::event::{Event, same_text};
 use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri};
-use crate::ndjson::{self, TimeBounds};
+use crate::ndjson::{self, DecodedLine, Failure, TimeBounds};
 use crate::plan::{Field, PlanKind, SliPlan};
 
 /// Value of a segment whose attribute is missing from the event.
@@ -45,7 +46,12 @@ impl Limits {
     /// The defaults (1 MiB lines, 5 minutes of clock skew, 100 listed
     /// errors) with the given retention horizon.
     pub fn with_oldest_allowed(oldest_allowed: jiff::Timestamp) -> Self {
-        Limits { max_line_bytes: 1 << 20, oldest_allowed, max_future_secs: 300, max_listed_errors: 100 }
+        Limits {
+            max_line_bytes: 1 << 20,
+            oldest_allowed,
+            max_future_secs: 300,
+            max_listed_errors: 100,
+        }
     }
 }
 
@@ -84,11 +90,51 @@ pub struct Pipeline {
     n_keys: usize,
     /// Distinct filters; SLIs refer to them by index.
     filters: Vec<Filter>,
+    /// Per filter: the equality group it belongs to, if any.
+    group_of: Vec<Option<usize>>,
+    /// Filters `attributes[k] == v_i` on one key `k`: typically one per
+    /// route or operation. At most one matches an event, and one lookup
+    /// decides them all.
+    groups: Vec<EqualityGroup>,
     slis: Vec<CompiledSli>,
     /// Every (SLI, dimension) pair, flattened; SLIs own a contiguous range.
     dims: Vec<Dimension>,
     /// Distinct attribute keys used as segment dimensions.
     seg_keys: Vec<(KeyId, Box<str>)>,
+}
+
+#[derive(Debug)]
+struct EqualityGroup {
+    key: KeyId,
+    name: Box<str>,
+    /// (value, filter index)
+    members: Vec<(Box<str>, usize)>,
+}
+
+/// Groups the filters that compare one attribute with a constant; keys
+/// tested by a single filter stay ungrouped (nothing to share).
+fn equality_groups(filters: &[Filter]) -> (Vec<Option<usize>>, Vec<EqualityGroup>) {
+    let mut groups: Vec<EqualityGroup> = Vec::new();
+    for (i, f) in filters.iter().enumerate() {
+        if let Some((key, name, value)) = f.as_attribute_equality() {
+            match groups.iter_mut().find(|g| g.key == key) {
+                Some(g) => g.members.push((value.into(), i)),
+                None => groups.push(EqualityGroup {
+                    key,
+                    name: name.into(),
+                    members: vec![(value.into(), i)],
+                }),
+            }
+        }
+    }
+    groups.retain(|g| g.members.len() > 1);
+    let mut group_of = vec![None; filters.len()];
+    for (gi, g) in groups.iter().enumerate() {
+        for (_, f) in &g.members {
+            group_of[*f] = Some(gi);
+        }
+    }
+    (group_of, groups)
 }
 
 #[derive(Debug)]
@@ -102,8 +148,15 @@ struct CompiledSli {
 #[derive(Debug)]
 enum CompiledKind {
     /// `good` is the good filter's index, or the bad filter's when `inverted`.
-    Ratio { total: usize, good: usize, inverted: bool },
-    Threshold { filter: usize, field: FieldSource },
+    Ratio {
+        total: usize,
+        good: usize,
+        inverted: bool,
+    },
+    Threshold {
+        filter: usize,
+        field: FieldSource,
+    },
 }
 
 #[derive(Debug)]
@@ -154,7 +207,9 @@ impl Pipeline {
         for plan in plans {
             let sli = plan.name.as_str();
             if !seen.insert(sli) {
-                errors.push(PlanError::DuplicateSli { sli: sli.to_owned() });
+                errors.push(PlanError::DuplicateSli {
+                    sli: sli.to_owned(),
+                });
                 continue;
             }
             let mut filter = |src: &str, role: FilterRole| -> Option<usize> {
@@ -167,7 +222,11 @@ impl Pipeline {
                         Some(filters.len() - 1)
                     }
                     Err(error) => {
-                        errors.push(PlanError::Filter { sli: sli.to_owned(), role, error });
+                        errors.push(PlanError::Filter {
+                            sli: sli.to_owned(),
+                            role,
+                            error,
+                        });
                         None
                     }
                 }
@@ -180,12 +239,19 @@ impl Pipeline {
                         (None, Some(b)) => filter(b, FilterRole::Bad).map(|i| (i, true)),
                         (g, _) => {
                             let found = if g.is_some() { "both" } else { "neither" };
-                            errors.push(PlanError::GoodOrBad { sli: sli.to_owned(), found });
+                            errors.push(PlanError::GoodOrBad {
+                                sli: sli.to_owned(),
+                                found,
+                            });
                             None
                         }
                     };
                     match (total, chosen) {
-                        (Some(total), Some((good, inverted))) => Some(CompiledKind::Ratio { total, good, inverted }),
+                        (Some(total), Some((good, inverted))) => Some(CompiledKind::Ratio {
+                            total,
+                            good,
+                            inverted,
+                        }),
                         _ => None,
                     }
                 }
@@ -194,13 +260,20 @@ impl Pipeline {
                     let field = match field {
                         Field::DurationMs => Some(FieldSource::DurationMs),
                         Field::Attribute(k) if k.is_empty() => {
-                            errors.push(PlanError::EmptyField { sli: sli.to_owned() });
+                            errors.push(PlanError::EmptyField {
+                                sli: sli.to_owned(),
+                            });
                             None
                         }
-                        Field::Attribute(k) => Some(FieldSource::Attribute { key: keys.intern(k), name: k.as_str().into() }),
+                        Field::Attribute(k) => Some(FieldSource::Attribute {
+                            key: keys.intern(k),
+                            name: k.as_str().into(),
+                        }),
                     };
                     match (f, field) {
-                        (Some(filter), Some(field)) => Some(CompiledKind::Threshold { filter, field }),
+                        (Some(filter), Some(field)) => {
+                            Some(CompiledKind::Threshold { filter, field })
+                        }
                         _ => None,
                     }
                 }
@@ -209,11 +282,16 @@ impl Pipeline {
             let mut seen_dims = HashSet::new();
             for dim in &plan.segments {
                 if dim.is_empty() {
-                    errors.push(PlanError::EmptySegment { sli: sli.to_owned() });
+                    errors.push(PlanError::EmptySegment {
+                        sli: sli.to_owned(),
+                    });
                     continue;
                 }
                 if !seen_dims.insert(dim.as_str()) {
-                    errors.push(PlanError::DuplicateSegment { sli: sli.to_owned(), dimension: dim.clone() });
+                    errors.push(PlanError::DuplicateSegment {
+                        sli: sli.to_owned(),
+                        dimension: dim.clone(),
+                    });
                     continue;
                 }
                 let key = keys.intern(dim);
@@ -224,7 +302,11 @@ impl Pipeline {
                         seg_keys.len() - 1
                     }
                 };
-                dims.push(Dimension { name: dim.as_str().into(), seg_key, admitted: Mutex::new(HashSet::new()) });
+                dims.push(Dimension {
+                    name: dim.as_str().into(),
+                    seg_key,
+                    admitted: Mutex::new(HashSet::new()),
+                });
             }
             if let Some(kind) = kind {
                 slis.push(CompiledSli {
@@ -238,10 +320,13 @@ impl Pipeline {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let (group_of, groups) = equality_groups(&filters);
         Ok(Pipeline {
             id: NEXT_PIPELINE_ID.fetch_add(1, Ordering::Relaxed),
             n_keys: keys.len(),
             filters,
+            group_of,
+            groups,
             slis,
             dims,
             seg_keys,
@@ -253,13 +338,21 @@ impl Pipeline {
     /// Unknown SLIs or dimensions and the `other` value are ignored; values
     /// beyond the cap are not admitted.
     pub fn seed_segments(&self, existing: impl IntoIterator<Item = (String, String, String)>) {
-        let by_name: HashMap<&str, &CompiledSli> = self.slis.iter().map(|s| (&*s.name, s)).collect();
+        let by_name: HashMap<&str, &CompiledSli> =
+            self.slis.iter().map(|s| (&*s.name, s)).collect();
         for (sli, dimension, value) in existing {
-            let Some(s) = by_name.get(sli.as_str()) else { continue };
+            let Some(s) = by_name.get(sli.as_str()) else {
+                continue;
+            };
             if value == OTHER_VALUE {
                 continue;
             }
-            let Some(dim) = self.dims[s.dims.clone()].iter().find(|d| *d.name == *dimension) else { continue };
+            let Some(dim) = self.dims[s.dims.clone()]
+                .iter()
+                .find(|d| *d.name == *dimension)
+            else {
+                continue;
+            };
             let mut admitted = dim.admitted.lock().unwrap_or_else(|p| p.into_inner());
             if admitted.len() < s.cap {
                 admitted.insert(value.into_boxed_str());
@@ -269,7 +362,13 @@ impl Pipeline {
 
     /// Decodes an NDJSON body and adds its events to `out`. Bad lines are
     /// reported and skipped; good ones are never lost because of them.
-    pub fn ingest_ndjson(&self, body: &[u8], limits: &Limits, now: jiff::Timestamp, out: &mut Batch) -> IngestReport {
+    pub fn ingest_ndjson(
+        &self,
+        body: &[u8],
+        limits: &Limits,
+        now: jiff::Timestamp,
+        out: &mut Batch,
+    ) -> IngestReport {
         let mut report = IngestReport::default();
         let bounds = TimeBounds {
             oldest_ms: limits.oldest_allowed.as_millisecond(),
@@ -278,40 +377,48 @@ impl Pipeline {
         };
         self.bind(out);
         let mut folded = vec![false; self.dims.len()];
-        let mut attrs: ndjson::Attributes<'_> = Vec::new();
-        let mut view_storage: Vec<(&str, &str)> = Vec::new();
+        // Attributes borrowed from the body (the common case), and the
+        // fallback for lines whose attribute strings need unescaping.
+        let mut borrowed: Vec<(&str, &str)> = Vec::new();
+        let mut owned: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+        let mut owned_view: Vec<(&str, &str)> = Vec::new();
         for (number, line) in ndjson::lines(body) {
             if ndjson::is_blank(line) {
                 continue;
             }
-            let decoded = if line.len() > limits.max_line_bytes {
-                Err(crate::error::LineRejection::TooLong { len: line.len(), max: limits.max_line_bytes })
-            } else {
-                attrs.clear();
-                ndjson::decode_line(line, &mut attrs, &bounds)
-            };
-            match decoded {
-                Ok(d) => {
-                    let mut view = reuse(std::mem::take(&mut view_storage));
-                    view.extend(attrs.iter().map(|(k, v)| (&**k, &**v)));
-                    let ev = Event {
-                        timestamp_ms: d.timestamp_ms,
-                        name: &d.name,
-                        duration_ms: d.duration_ms,
-                        status_error: d.status_error,
-                        sample_rate: d.sample_rate,
-                        attributes: &view,
-                    };
-                    self.add(&ev, out, &mut folded);
-                    report.accepted += 1;
-                    report.raw_events += 1;
-                    report.weighted_events += d.sample_rate;
-                    view_storage = reuse(view);
-                }
-                Err(rejection) => {
-                    report.rejected += 1;
-                    if report.errors.len() < limits.max_listed_errors {
-                        report.errors.push(LineError { line: number, message: rejection.to_string() });
+            if line.len() > limits.max_line_bytes {
+                let rejection = LineRejection::TooLong {
+                    len: line.len(),
+                    max: limits.max_line_bytes,
+                };
+                reject(&mut report, limits, number, rejection);
+                continue;
+            }
+            borrowed.clear();
+            match ndjson::decode_line(line, &mut borrowed, &bounds) {
+                Ok(d) => self.accept(&d, &borrowed, out, &mut folded, &mut report),
+                Err(Failure::Rejected(rejection)) => reject(&mut report, limits, number, rejection),
+                Err(Failure::NeedsOwnedAttributes) => {
+                    owned.clear();
+                    match ndjson::decode_line(line, &mut owned, &bounds) {
+                        Ok(d) => {
+                            let mut view = reuse(std::mem::take(&mut owned_view));
+                            view.extend(owned.iter().map(|(k, v)| (&**k, &**v)));
+                            self.accept(&d, &view, out, &mut folded, &mut report);
+                            owned_view = reuse(view);
+                        }
+                        Err(Failure::Rejected(rejection)) => {
+                            reject(&mut report, limits, number, rejection)
+                        }
+                        // The owning sink takes every pair, so this cannot
+                        // recur; counted as a rejection rather than trusted.
+                        Err(Failure::NeedsOwnedAttributes) => {
+                            let rejection = LineRejection::MalformedJson {
+                                column: 1,
+                                message: "undecodable attributes".to_owned(),
+                            };
+                            reject(&mut report, limits, number, rejection);
+                        }
                     }
                 }
             }
@@ -326,10 +433,36 @@ impl Pipeline {
         report
     }
 
+    /// Adds one decoded NDJSON line.
+    fn accept(
+        &self,
+        d: &DecodedLine<'_>,
+        attributes: &[(&str, &str)],
+        out: &mut Batch,
+        folded: &mut [bool],
+        report: &mut IngestReport,
+    ) {
+        let ev = Event {
+            timestamp_ms: d.timestamp_ms,
+            name: &d.name,
+            duration_ms: d.duration_ms,
+            status_error: d.status_error,
+            sample_rate: d.sample_rate,
+            attributes,
+        };
+        self.add(&ev, out, folded);
+        report.accepted += 1;
+        report.raw_events += 1;
+        report.weighted_events += d.sample_rate;
+    }
+
     /// Adds one already-validated event (for decoders other than NDJSON).
-    /// The caller guarantees `sample_rate > 0`; non-finite field values are
-    /// skipped.
+    /// Decoders validate the sample rate; as a guard, an event whose rate is
+    /// not a finite number > 0 is ignored rather than poisoning the sums.
     pub fn ingest_event(&self, ev: &Event<'_>, out: &mut Batch) {
+        if !(ev.sample_rate > 0.0 && ev.sample_rate.is_finite()) {
+            return;
+        }
         self.bind(out);
         let mut folded = [false; 0];
         self.add(ev, out, &mut folded);
@@ -338,7 +471,18 @@ impl Pipeline {
     /// Points the batch's caches at this pipeline.
     fn bind(&self, out: &mut Batch) {
         if out.bound.pipeline_id != self.id {
-            out.bound.bind(self.id, self.n_keys, self.filters.len(), self.seg_keys.len(), self.slis.len(), self.dims.len());
+            if out.is_empty() {
+                // Nothing refers to the old pipeline's series any more.
+                out.store.clear_series();
+            }
+            out.bound.bind(
+                self.id,
+                self.n_keys,
+                self.filters.len(),
+                self.seg_keys.len(),
+                self.slis.len(),
+                self.dims.len(),
+            );
         }
     }
 
@@ -349,7 +493,16 @@ impl Pipeline {
             return;
         }
         let generation = out.bound.next_generation();
-        let BoundCaches { slots, memo, seg_values, seg_current, whole_series, dim_series, other_series, .. } = &mut out.bound;
+        let BoundCaches {
+            slots,
+            memo,
+            seg_values,
+            seg_current,
+            whole_series,
+            dim_series,
+            other_series,
+            ..
+        } = &mut out.bound;
         let store = &mut out.store;
         let scope = Scope::new(ev, &slots[..], generation);
         let minute = ev.timestamp_ms.div_euclid(60_000);
@@ -357,11 +510,17 @@ impl Pipeline {
 
         for (i, sli) in self.slis.iter().enumerate() {
             let contribution = match &sli.kind {
-                CompiledKind::Ratio { total, good, inverted } => {
+                CompiledKind::Ratio {
+                    total,
+                    good,
+                    inverted,
+                } => {
                     if !self.test(*total, &scope, memo, generation) {
                         continue;
                     }
-                    Contribution::Event { good: self.test(*good, &scope, memo, generation) != *inverted }
+                    Contribution::Event {
+                        good: self.test(*good, &scope, memo, generation) != *inverted,
+                    }
                 }
                 CompiledKind::Threshold { filter, field } => {
                     if !self.test(*filter, &scope, memo, generation) {
@@ -369,9 +528,9 @@ impl Pipeline {
                     }
                     let value = match field {
                         FieldSource::DurationMs => ev.duration_ms,
-                        FieldSource::Attribute { key, name } => {
-                            scope.attribute(*key, name).and_then(|v| v.trim().parse::<f64>().ok())
-                        }
+                        FieldSource::Attribute { key, name } => scope
+                            .attribute(*key, name)
+                            .and_then(|v| v.trim().parse::<f64>().ok()),
                     };
                     match value {
                         // Infinities would make the sketch allocate without bound.
@@ -395,15 +554,7 @@ impl Pipeline {
                 let (stamp, mut value_id) = seg_current[sk];
                 if stamp != generation {
                     let value = scope.attribute(*key, key_name).unwrap_or(NONE_VALUE);
-                    let values = &mut seg_values[sk];
-                    let next = values.len() as u32;
-                    value_id = match values.get(value) {
-                        Some(id) => *id,
-                        None => {
-                            values.insert(value.into(), next);
-                            next
-                        }
-                    };
+                    value_id = seg_values[sk].id(value);
                     seg_current[sk] = (generation, value_id);
                 }
                 let per_value = &mut dim_series[d];
@@ -428,7 +579,14 @@ impl Pipeline {
 
     /// The series for `value` of `dim`: its own when admitted (admitting it
     /// if the cap allows), otherwise the dimension's `other` series.
-    fn admit(&self, sli: &CompiledSli, dim: &Dimension, value: &str, store: &mut SeriesStore, other: &mut u32) -> u32 {
+    fn admit(
+        &self,
+        sli: &CompiledSli,
+        dim: &Dimension,
+        value: &str,
+        store: &mut SeriesStore,
+        other: &mut u32,
+    ) -> u32 {
         let own = {
             let mut admitted = dim.admitted.lock().unwrap_or_else(|p| p.into_inner());
             if admitted.contains(value) {
@@ -451,10 +609,25 @@ impl Pipeline {
 
     /// Memoised filter result for the current event.
     #[inline]
-    fn test(&self, filter: usize, scope: &Scope<'_>, memo: &mut [(u32, bool)], generation: u32) -> bool {
+    fn test(
+        &self,
+        filter: usize,
+        scope: &Scope<'_>,
+        memo: &mut [(u32, bool)],
+        generation: u32,
+    ) -> bool {
         let (stamp, hit) = memo[filter];
         if stamp == generation {
             return hit;
+        }
+        if let Some(g) = self.group_of[filter] {
+            let group = &self.groups[g];
+            let value = scope.attribute(group.key, &group.name);
+            for (constant, member) in &group.members {
+                // A missing attribute is an error, which does not match.
+                memo[*member] = (generation, value.is_some_and(|v| same_text(v, constant)));
+            }
+            return memo[filter].1;
         }
         let hit = self.filters[filter].eval(scope) == Tri::True;
         memo[filter] = (generation, hit);
@@ -467,10 +640,20 @@ impl Pipeline {
     }
 }
 
+fn reject(report: &mut IngestReport, limits: &Limits, line: u64, rejection: LineRejection) {
+    report.rejected += 1;
+    if report.errors.len() < limits.max_listed_errors {
+        report.errors.push(LineError {
+            line,
+            message: rejection.to_string(),
+        });
+    }
+}
+
 static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
 
 /// Reuses a vector's allocation for borrows of a different lifetime: the
-/// attribute view is rebuilt per line but must not be reallocated per line.
+/// view of owned attributes is rebuilt per line but not reallocated.
 /// The in-place `collect` keeps the buffer since the element layout is equal.
 fn reuse<'x, 'y>(mut v: Vec<(&'x str, &'x str)>) -> Vec<(&'y str, &'y str)> {
     v.clear();

@@ -23,7 +23,11 @@ pub struct SliPlan {
 pub enum PlanKind {
     /// Good (or bad) events among those matching `total`; exactly one of
     /// `good` / `bad` is set. All three are CEL filters.
-    Ratio { total: String, good: Option<String>, bad: Option<String> },
+    Ratio {
+        total: String,
+        good: Option<String>,
+        bad: Option<String>,
+    },
     /// Events matching `filter` contribute `field` to a distribution.
     Threshold { filter: String, field: Field },
 }

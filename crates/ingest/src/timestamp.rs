@@ -22,7 +22,10 @@ pub fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     }
     match text.parse::<jiff::Timestamp>() {
         Ok(ts) => Ok(ts.as_nanosecond().div_euclid(1_000_000) as i64),
-        Err(e) => Err(TimestampError { text: text.chars().take(64).collect(), reason: e.to_string() }),
+        Err(e) => Err(TimestampError {
+            text: text.chars().take(64).collect(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -34,6 +37,7 @@ pub(crate) fn millis_from_number(n: f64) -> Option<i64> {
 
 /// The common shape, or `None` to defer to jiff (which also produces the
 /// error message for malformed input).
+#[inline]
 fn parse_fast(b: &[u8]) -> Option<i64> {
     if b.len() < 20 {
         return None;
@@ -44,11 +48,22 @@ fn parse_fast(b: &[u8]) -> Option<i64> {
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
     let second = digits(b, 17, 2)?;
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     // Leap seconds (:60) and anything out of range go to jiff.
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
     let mut i = 19;
@@ -114,6 +129,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 /// `days_from_civil`).
+#[inline]
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

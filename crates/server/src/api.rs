@@ -8,8 +8,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -118,24 +117,40 @@ fn decoded_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes,
     }
 }
 
-fn body_or_error(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
-    body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge { limit }
-        } else {
-            ApiError::BadRequest(format!("reading request body: {}", r.body_text()))
+/// Reads a request body of at most `limit` bytes into one buffer sized
+/// from `Content-Length`, so large ingest bodies are not regrown and copied.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let mut buf = Vec::with_capacity(declared.unwrap_or(64 << 10).min(limit));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(ApiError::TooLarge { limit });
+            }
+            buf.extend_from_slice(&data);
         }
-    })
+    }
+    Ok(Bytes::from(buf))
 }
 
 async fn post_events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, Scope::Ingest)?;
     let limit = state.options.limits.max_body_bytes;
-    let body = decoded_body(&headers, body_or_error(body, limit)?, limit)?;
+    let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
     let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
         .await
         .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?

@@ -14,6 +14,11 @@
 pub const RELATIVE_ACCURACY: f64 = 0.01;
 /// Values at or below this count as zero.
 pub const MIN_POSITIVE: f64 = 1e-9;
+/// Values above this share the top bin (their exact maximum is still kept):
+/// it bounds a sketch to about 2,400 bins whatever a client sends, so one
+/// absurd `duration_ms` cannot make a bucket hundreds of kilobytes. Quantiles
+/// above it read as about `MAX_BINNED` (the 1 % contract stops there).
+pub const MAX_BINNED: f64 = 1e12;
 
 fn gamma() -> f64 {
     (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)
@@ -81,7 +86,7 @@ impl Sketch {
             self.zero += weight;
             return;
         }
-        let idx = bin_index(value);
+        let idx = bin_index(value.min(MAX_BINNED));
         *self.slot(idx) += weight;
     }
 

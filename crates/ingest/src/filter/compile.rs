@@ -29,13 +29,23 @@ pub(crate) fn compile(src: &str, keys: &mut KeyTable) -> Result<BoolNode, Filter
         ));
     }
     let env = cel::Env::default().with_optional_support(false);
-    let (expr, info) = env.parser().parse_with_source_info(src).map_err(|e| parse_error(src, e))?;
-    let mut c = Compiler { src, info: &info, keys };
+    let (expr, info) = env
+        .parser()
+        .parse_with_source_info(src)
+        .map_err(|e| parse_error(src, e))?;
+    let mut c = Compiler {
+        src,
+        info: &info,
+        keys,
+    };
     match c.expr(&expr)? {
         Typed::Bool(b) => Ok(b),
         other => Err(c.err_operand(
             &expr,
-            format!("the filter is {}; expected a boolean expression", other.describe()),
+            format!(
+                "the filter is {}; expected a boolean expression",
+                other.describe()
+            ),
         )),
     }
 }
@@ -110,7 +120,9 @@ type Res<T> = Result<T, FilterError>;
 
 impl Compiler<'_> {
     fn offset(&self, e: &IdedExpr) -> usize {
-        self.info.offset_for(e.id).map_or(0, |(start, _)| start as usize)
+        self.info
+            .offset_for(e.id)
+            .map_or(0, |(start, _)| start as usize)
     }
 
     fn err(&self, e: &IdedExpr, msg: impl Into<String>) -> FilterError {
@@ -176,7 +188,9 @@ impl Compiler<'_> {
                 }
                 Ok(Typed::List(items))
             }
-            Expr::Map(_) => Err(self.err(e, "map literals are not supported; only list literals are")),
+            Expr::Map(_) => {
+                Err(self.err(e, "map literals are not supported; only list literals are"))
+            }
             Expr::Struct(_) => Err(self.err(e, "message literals are not supported")),
             Expr::Comprehension(_) => Err(self.err(e, "comprehensions are not supported")),
             Expr::Unspecified => Err(self.err(e, "incomplete expression")),
@@ -189,12 +203,23 @@ impl Compiler<'_> {
             LiteralValue::Int(i) => Typed::Num(NumNode::Const(Num::Int(*i.inner()))),
             LiteralValue::UInt(u) => match i64::try_from(*u.inner()) {
                 Ok(i) => Typed::Num(NumNode::Const(Num::Int(i))),
-                Err(_) => return Err(self.err(e, format!("unsigned literal {} is too large; expected at most {}", u.inner(), i64::MAX))),
+                Err(_) => {
+                    return Err(self.err(
+                        e,
+                        format!(
+                            "unsigned literal {} is too large; expected at most {}",
+                            u.inner(),
+                            i64::MAX
+                        ),
+                    ));
+                }
             },
             LiteralValue::Double(d) => Typed::Num(NumNode::Const(Num::Double(*d.inner()))),
             LiteralValue::String(s) => Typed::Str(StrNode::Const(s.inner().into())),
             LiteralValue::Null => Typed::Null,
-            LiteralValue::Bytes(_) => return Err(self.err(e, "bytes literals are not supported; use a string")),
+            LiteralValue::Bytes(_) => {
+                return Err(self.err(e, "bytes literals are not supported; use a string"));
+            }
         })
     }
 
@@ -206,13 +231,19 @@ impl Compiler<'_> {
             "sample_rate" => Typed::Num(NumNode::SampleRate),
             "attributes" => Typed::Attributes,
             other => {
-                return Err(self.err(e, format!("unknown variable \"{other}\"; expected one of {VARIABLES}")));
+                return Err(self.err(
+                    e,
+                    format!("unknown variable \"{other}\"; expected one of {VARIABLES}"),
+                ));
             }
         })
     }
 
     fn attr(&mut self, key: &str) -> StrNode {
-        StrNode::Attr { key: self.keys.intern(key), name: key.into() }
+        StrNode::Attr {
+            key: self.keys.intern(key),
+            name: key.into(),
+        }
     }
 
     fn call(&mut self, e: &IdedExpr, call: &CallExpr) -> Res<Typed> {
@@ -237,8 +268,13 @@ impl Compiler<'_> {
             ("@in", None, 2) => self.membership(e, args),
             ("_[_]", None, 2) => self.index(e, args),
             ("-_", None, 1) => match self.expr(&args[0])? {
-                Typed::Num(n) => self.fold_num(e, "", NumNode::Neg(Box::new(n)), "negation overflows").map(Typed::Num),
-                other => Err(self.err(e, format!("unary - needs a number, found {}", other.describe()))),
+                Typed::Num(n) => self
+                    .fold_num(e, "", NumNode::Neg(Box::new(n)), "negation overflows")
+                    .map(Typed::Num),
+                other => Err(self.err(
+                    e,
+                    format!("unary - needs a number, found {}", other.describe()),
+                )),
             },
             ("has", None, 1) => self.has(e, &args[0]),
             ("size", None, 1) => self.size(e, &args[0]),
@@ -252,11 +288,24 @@ impl Compiler<'_> {
             ("matches", None, 2) => self.string_method(e, "matches", &args[0], &args[1]),
             (name, _, _) if is_operator(name) => Err(self.err(
                 e,
-                format!("operator \"{}\" is not supported; expected one of {OPERATORS}", operator_symbol(name)),
+                format!(
+                    "operator \"{}\" is not supported; expected one of {OPERATORS}",
+                    operator_symbol(name)
+                ),
             )),
-            (name @ ("has" | "size" | "int" | "double" | "string" | "startsWith" | "endsWith" | "contains" | "matches"), _, _) => {
-                Err(self.err_at_name(e, name, format!("function \"{name}\" is called with the wrong arguments; expected {}", usage(name))))
-            }
+            (
+                name @ ("has" | "size" | "int" | "double" | "string" | "startsWith" | "endsWith"
+                | "contains" | "matches"),
+                _,
+                _,
+            ) => Err(self.err_at_name(
+                e,
+                name,
+                format!(
+                    "function \"{name}\" is called with the wrong arguments; expected {}",
+                    usage(name)
+                ),
+            )),
             (name, _, _) => Err(self.err_at_name(
                 e,
                 name,
@@ -268,7 +317,13 @@ impl Compiler<'_> {
     fn boolean(&mut self, e: &IdedExpr, op: &str) -> Res<BoolNode> {
         match self.expr(e)? {
             Typed::Bool(b) => Ok(b),
-            other => Err(self.err_operand(e, format!("operator \"{op}\" needs booleans, found {}", other.describe()))),
+            other => Err(self.err_operand(
+                e,
+                format!(
+                    "operator \"{op}\" needs booleans, found {}",
+                    other.describe()
+                ),
+            )),
         }
     }
 
@@ -287,7 +342,11 @@ impl Compiler<'_> {
             (a, b) => {
                 return Err(self.err(
                     e,
-                    format!("the branches of ?: are {} and {}; expected the same type", a.describe(), b.describe()),
+                    format!(
+                        "the branches of ?: are {} and {}; expected the same type",
+                        a.describe(),
+                        b.describe()
+                    ),
                 ));
             }
         })
@@ -300,40 +359,83 @@ impl Compiler<'_> {
         let negate = op == CmpOp::Ne;
         let node = match (lhs, rhs) {
             (Typed::Str(a), Typed::Str(b)) => match (a, b) {
-                (StrNode::Status, StrNode::Const(c)) | (StrNode::Const(c), StrNode::Status) if equality => {
+                (StrNode::Status, StrNode::Const(c)) | (StrNode::Const(c), StrNode::Status)
+                    if equality =>
+                {
                     match &*c {
                         "ok" => BoolNode::StatusIs(negate),
                         "error" => BoolNode::StatusIs(!negate),
                         _ => BoolNode::Const(negate),
                     }
                 }
-                (lhs, StrNode::Const(c)) | (StrNode::Const(c), lhs) if equality && !lhs.is_const() => {
-                    BoolNode::StrEqConst { lhs, rhs: c, negate }
+                (StrNode::Attr { key, name }, StrNode::Const(value))
+                | (StrNode::Const(value), StrNode::Attr { key, name })
+                    if equality =>
+                {
+                    BoolNode::AttrEqConst {
+                        key,
+                        name,
+                        value,
+                        negate,
+                    }
+                }
+                (lhs, StrNode::Const(c)) | (StrNode::Const(c), lhs)
+                    if equality && !lhs.is_const() =>
+                {
+                    BoolNode::StrEqConst {
+                        lhs,
+                        rhs: c,
+                        negate,
+                    }
                 }
                 (lhs, rhs) => BoolNode::StrCmp { lhs, op, rhs },
             },
             (Typed::Num(lhs), Typed::Num(rhs)) => BoolNode::NumCmp { lhs, op, rhs },
-            (Typed::Bool(lhs), Typed::Bool(rhs)) => BoolNode::BoolCmp { lhs: Box::new(lhs), op, rhs: Box::new(rhs) },
+            (Typed::Bool(lhs), Typed::Bool(rhs)) => BoolNode::BoolCmp {
+                lhs: Box::new(lhs),
+                op,
+                rhs: Box::new(rhs),
+            },
             (Typed::Null, Typed::Null) if equality => BoolNode::Const(!negate),
-            (Typed::Null, Typed::Num(NumNode::DurationMs)) | (Typed::Num(NumNode::DurationMs), Typed::Null) if equality => {
+            (Typed::Null, Typed::Num(NumNode::DurationMs))
+            | (Typed::Num(NumNode::DurationMs), Typed::Null)
+                if equality =>
+            {
                 // A missing duration is null, so `duration_ms == null` is how
                 // CEL users ask for events without one.
-                if negate { BoolNode::HasDuration } else { BoolNode::Not(Box::new(BoolNode::HasDuration)) }
+                if negate {
+                    BoolNode::HasDuration
+                } else {
+                    BoolNode::Not(Box::new(BoolNode::HasDuration))
+                }
             }
             (Typed::Null, other) | (other, Typed::Null) if equality => match other.into_any() {
-                Some(operand) => BoolNode::NullEq { operand: Box::new(operand), negate },
-                None => return Err(self.err(e, format!("operator \"{sym}\" cannot compare a list or map with null"))),
+                Some(operand) => BoolNode::NullEq {
+                    operand: Box::new(operand),
+                    negate,
+                },
+                None => {
+                    return Err(self.err(
+                        e,
+                        format!("operator \"{sym}\" cannot compare a list or map with null"),
+                    ));
+                }
             },
             (a, b) => {
                 let hint = match (&a, &b) {
-                    (Typed::Str(StrNode::Attr { .. }), Typed::Num(_)) | (Typed::Num(_), Typed::Str(StrNode::Attr { .. })) => {
+                    (Typed::Str(StrNode::Attr { .. }), Typed::Num(_))
+                    | (Typed::Num(_), Typed::Str(StrNode::Attr { .. })) => {
                         "; attribute values are strings: convert with int(...) or double(...)"
                     }
                     _ => "",
                 };
                 return Err(self.err(
                     e,
-                    format!("operator \"{sym}\" cannot compare {} with {}{hint}", a.describe(), b.describe()),
+                    format!(
+                        "operator \"{sym}\" cannot compare {} with {}{hint}",
+                        a.describe(),
+                        b.describe()
+                    ),
                 ));
             }
         };
@@ -345,17 +447,29 @@ impl Compiler<'_> {
         let haystack = self.expr(&args[1])?;
         let node = match haystack {
             Typed::Attributes => match needle {
-                Typed::Str(StrNode::Const(k)) => BoolNode::HasAttr { key: self.keys.intern(&k), name: k },
+                Typed::Str(StrNode::Const(k)) => BoolNode::HasAttr {
+                    key: self.keys.intern(&k),
+                    name: k,
+                },
                 Typed::Str(k) => BoolNode::HasAttrDyn(k),
                 other => {
-                    return Err(self.err(e, format!("\"in attributes\" needs a string key, found {}", other.describe())));
+                    return Err(self.err(
+                        e,
+                        format!(
+                            "\"in attributes\" needs a string key, found {}",
+                            other.describe()
+                        ),
+                    ));
                 }
             },
             Typed::List(items) => self.in_list(e, needle, items)?,
             other => {
                 return Err(self.err(
                     e,
-                    format!("\"in\" needs a list literal or attributes on its right, found {}", other.describe()),
+                    format!(
+                        "\"in\" needs a list literal or attributes on its right, found {}",
+                        other.describe()
+                    ),
                 ));
             }
         };
@@ -365,7 +479,10 @@ impl Compiler<'_> {
     fn in_list(&mut self, e: &IdedExpr, needle: Typed, items: Vec<(u64, Typed)>) -> Res<BoolNode> {
         for (id, item) in &items {
             if !item.same_kind(&needle) {
-                let at = IdedExpr { id: *id, expr: Expr::Unspecified };
+                let at = IdedExpr {
+                    id: *id,
+                    expr: Expr::Unspecified,
+                };
                 return Err(self.err(
                     &at,
                     format!(
@@ -376,15 +493,32 @@ impl Compiler<'_> {
                 ));
             }
         }
-        let all_const = items.iter().all(|(_, t)| matches!(t, Typed::Str(StrNode::Const(_)) | Typed::Num(NumNode::Const(_))));
+        let all_const = items.iter().all(|(_, t)| {
+            matches!(
+                t,
+                Typed::Str(StrNode::Const(_)) | Typed::Num(NumNode::Const(_))
+            )
+        });
         if all_const && !items.is_empty() {
             match needle {
                 Typed::Str(needle) => {
-                    let set = items.into_iter().filter_map(|(_, t)| match t { Typed::Str(StrNode::Const(c)) => Some(c), _ => None }).collect();
+                    let set = items
+                        .into_iter()
+                        .filter_map(|(_, t)| match t {
+                            Typed::Str(StrNode::Const(c)) => Some(c),
+                            _ => None,
+                        })
+                        .collect();
                     return Ok(BoolNode::StrInSet { needle, set });
                 }
                 Typed::Num(needle) => {
-                    let set = items.into_iter().filter_map(|(_, t)| match t { Typed::Num(NumNode::Const(n)) => Some(n), _ => None }).collect();
+                    let set = items
+                        .into_iter()
+                        .filter_map(|(_, t)| match t {
+                            Typed::Num(NumNode::Const(n)) => Some(n),
+                            _ => None,
+                        })
+                        .collect();
                     return Ok(BoolNode::NumInSet { needle, set });
                 }
                 _ => unreachable!("constant items share the needle's kind"),
@@ -393,8 +527,14 @@ impl Compiler<'_> {
         let Some(needle) = needle.into_any() else {
             return Err(self.err(e, "\"in\" cannot look for a list or map"));
         };
-        let items = items.into_iter().filter_map(|(_, t)| t.into_any()).collect();
-        Ok(BoolNode::InList { needle: Box::new(needle), items })
+        let items = items
+            .into_iter()
+            .filter_map(|(_, t)| t.into_any())
+            .collect();
+        Ok(BoolNode::InList {
+            needle: Box::new(needle),
+            items,
+        })
     }
 
     fn index(&mut self, e: &IdedExpr, args: &[IdedExpr]) -> Res<Typed> {
@@ -403,10 +543,20 @@ impl Compiler<'_> {
         match (target, key) {
             (Typed::Attributes, Typed::Str(StrNode::Const(k))) => Ok(Typed::Str(self.attr(&k))),
             (Typed::Attributes, Typed::Str(k)) => Ok(Typed::Str(StrNode::AttrDyn(Box::new(k)))),
-            (Typed::Attributes, other) => {
-                Err(self.err(e, format!("attributes[...] needs a string key, found {}", other.describe())))
-            }
-            (other, _) => Err(self.err(e, format!("indexing applies only to attributes[...]; found {}", other.describe()))),
+            (Typed::Attributes, other) => Err(self.err(
+                e,
+                format!(
+                    "attributes[...] needs a string key, found {}",
+                    other.describe()
+                ),
+            )),
+            (other, _) => Err(self.err(
+                e,
+                format!(
+                    "indexing applies only to attributes[...]; found {}",
+                    other.describe()
+                ),
+            )),
         }
     }
 
@@ -415,11 +565,16 @@ impl Compiler<'_> {
         match &arg.expr {
             Expr::Ident(name) if name == "duration_ms" => Ok(Typed::Bool(BoolNode::HasDuration)),
             Expr::Select(sel) if matches!(&sel.operand.expr, Expr::Ident(n) if n == "attributes") => {
-                Ok(Typed::Bool(BoolNode::HasAttr { key: self.keys.intern(&sel.field), name: sel.field.as_str().into() }))
+                Ok(Typed::Bool(BoolNode::HasAttr {
+                    key: self.keys.intern(&sel.field),
+                    name: sel.field.as_str().into(),
+                }))
             }
             Expr::Call(c) if c.func_name == "_[_]" && c.target.is_none() && c.args.len() == 2 => {
                 match self.index(arg, &c.args)? {
-                    Typed::Str(StrNode::Attr { key, name }) => Ok(Typed::Bool(BoolNode::HasAttr { key, name })),
+                    Typed::Str(StrNode::Attr { key, name }) => {
+                        Ok(Typed::Bool(BoolNode::HasAttr { key, name }))
+                    }
                     Typed::Str(StrNode::AttrDyn(k)) => Ok(Typed::Bool(BoolNode::HasAttrDyn(*k))),
                     _ => Err(self.err_at_name(e, "has", usage)),
                 }
@@ -430,10 +585,19 @@ impl Compiler<'_> {
 
     fn size(&mut self, e: &IdedExpr, arg: &IdedExpr) -> Res<Typed> {
         match self.expr(arg)? {
-            Typed::Str(s) => self.fold_num(e, "size", NumNode::SizeStr(Box::new(s)), "size fails").map(Typed::Num),
+            Typed::Str(s) => self
+                .fold_num(e, "size", NumNode::SizeStr(Box::new(s)), "size fails")
+                .map(Typed::Num),
             Typed::List(items) => Ok(Typed::Num(NumNode::Const(Num::Int(items.len() as i64)))),
             Typed::Attributes => Ok(Typed::Num(NumNode::SizeAttributes)),
-            other => Err(self.err_at_name(e, "size", format!("size() applies to a string, a list or attributes, found {}", other.describe()))),
+            other => Err(self.err_at_name(
+                e,
+                "size",
+                format!(
+                    "size() applies to a string, a list or attributes, found {}",
+                    other.describe()
+                ),
+            )),
         }
     }
 
@@ -441,18 +605,48 @@ impl Compiler<'_> {
         let node = match self.expr(arg)? {
             Typed::Num(n) => NumNode::ToInt(Box::new(n)),
             Typed::Str(s) => NumNode::IntOfStr(Box::new(s)),
-            other => return Err(self.err_at_name(e, "int", format!("int() converts a string or a number, found {}", other.describe()))),
+            other => {
+                return Err(self.err_at_name(
+                    e,
+                    "int",
+                    format!(
+                        "int() converts a string or a number, found {}",
+                        other.describe()
+                    ),
+                ));
+            }
         };
-        self.fold_num(e, "int", node, "int() of this constant fails: it is not an integer in range").map(Typed::Num)
+        self.fold_num(
+            e,
+            "int",
+            node,
+            "int() of this constant fails: it is not an integer in range",
+        )
+        .map(Typed::Num)
     }
 
     fn double_conversion(&mut self, e: &IdedExpr, arg: &IdedExpr) -> Res<Typed> {
         let node = match self.expr(arg)? {
             Typed::Num(n) => NumNode::ToDouble(Box::new(n)),
             Typed::Str(s) => NumNode::DoubleOfStr(Box::new(s)),
-            other => return Err(self.err_at_name(e, "double", format!("double() converts a string or a number, found {}", other.describe()))),
+            other => {
+                return Err(self.err_at_name(
+                    e,
+                    "double",
+                    format!(
+                        "double() converts a string or a number, found {}",
+                        other.describe()
+                    ),
+                ));
+            }
         };
-        self.fold_num(e, "double", node, "double() of this constant fails: it is not a number").map(Typed::Num)
+        self.fold_num(
+            e,
+            "double",
+            node,
+            "double() of this constant fails: it is not a number",
+        )
+        .map(Typed::Num)
     }
 
     fn string_conversion(&mut self, e: &IdedExpr, arg: &IdedExpr) -> Res<Typed> {
@@ -460,17 +654,40 @@ impl Compiler<'_> {
             Typed::Str(s) => s,
             Typed::Num(n) => StrNode::OfNum(Box::new(n)),
             Typed::Bool(b) => StrNode::OfBool(Box::new(b)),
-            other => return Err(self.err_at_name(e, "string", format!("string() converts a number, a boolean or a string, found {}", other.describe()))),
+            other => {
+                return Err(self.err_at_name(
+                    e,
+                    "string",
+                    format!(
+                        "string() converts a number, a boolean or a string, found {}",
+                        other.describe()
+                    ),
+                ));
+            }
         };
         Ok(Typed::Str(fold_str(node)))
     }
 
-    fn string_method(&mut self, e: &IdedExpr, name: &str, target: &IdedExpr, arg: &IdedExpr) -> Res<Typed> {
+    fn string_method(
+        &mut self,
+        e: &IdedExpr,
+        name: &str,
+        target: &IdedExpr,
+        arg: &IdedExpr,
+    ) -> Res<Typed> {
         let Typed::Str(subject) = self.expr(target)? else {
-            return Err(self.err_at_name(e, name, format!("{name}() applies to a string; {}", usage(name))));
+            return Err(self.err_at_name(
+                e,
+                name,
+                format!("{name}() applies to a string; {}", usage(name)),
+            ));
         };
         let Typed::Str(operand) = self.expr(arg)? else {
-            return Err(self.err_at_name(e, name, format!("{name}() takes a string argument; {}", usage(name))));
+            return Err(self.err_at_name(
+                e,
+                name,
+                format!("{name}() takes a string argument; {}", usage(name)),
+            ));
         };
         let node = match name {
             "startsWith" => BoolNode::StartsWith(subject, operand),
@@ -478,12 +695,23 @@ impl Compiler<'_> {
             "contains" => BoolNode::Contains(subject, operand),
             _ => {
                 let StrNode::Const(pattern) = operand else {
-                    return Err(self.err_operand(arg, "matches() needs a string literal pattern, compiled once"));
+                    return Err(self.err_operand(
+                        arg,
+                        "matches() needs a string literal pattern, compiled once",
+                    ));
                 };
                 let re = regex::RegexBuilder::new(&pattern)
                     .size_limit(1 << 20)
                     .build()
-                    .map_err(|err| self.err_operand(arg, format!("invalid regular expression {pattern:?}: {}", regex_reason(&err))))?;
+                    .map_err(|err| {
+                        self.err_operand(
+                            arg,
+                            format!(
+                                "invalid regular expression {pattern:?}: {}",
+                                regex_reason(&err)
+                            ),
+                        )
+                    })?;
                 BoolNode::Matches(subject, Box::new(re))
             }
         };
@@ -568,7 +796,9 @@ fn fold_str(node: StrNode) -> StrNode {
     if !node.is_const() {
         return node;
     }
-    let folded = node.eval(&const_scope()).map(|s| StrNode::Const(s.into_owned().into()));
+    let folded = node
+        .eval(&const_scope())
+        .map(|s| StrNode::Const(s.into_owned().into()));
     folded.unwrap_or(node)
 }
 
@@ -609,7 +839,22 @@ fn not(a: BoolNode) -> BoolNode {
         BoolNode::Const(b) => BoolNode::Const(!b),
         BoolNode::Not(inner) => *inner,
         BoolNode::StatusIs(e) => BoolNode::StatusIs(!e),
-        BoolNode::StrEqConst { lhs, rhs, negate } => BoolNode::StrEqConst { lhs, rhs, negate: !negate },
+        BoolNode::StrEqConst { lhs, rhs, negate } => BoolNode::StrEqConst {
+            lhs,
+            rhs,
+            negate: !negate,
+        },
+        BoolNode::AttrEqConst {
+            key,
+            name,
+            value,
+            negate,
+        } => BoolNode::AttrEqConst {
+            key,
+            name,
+            value,
+            negate: !negate,
+        },
         other => BoolNode::Not(Box::new(other)),
     }
 }

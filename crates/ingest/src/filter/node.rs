@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::{KeyId, Scope};
+use crate::event::same_text;
 
 /// A three-valued boolean: CEL's true, false, or error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +25,8 @@ pub(crate) enum Tri {
 }
 
 impl Tri {
-    fn from_bool(b: bool) -> Tri {
+    #[inline]
+    pub(crate) fn from_bool(b: bool) -> Tri {
         if b { Tri::True } else { Tri::False }
     }
 }
@@ -114,24 +116,63 @@ pub(crate) enum BoolNode {
     Cond(Box<(BoolNode, BoolNode, BoolNode)>),
     /// `status == "error"` (true) or `status == "ok"` (false).
     StatusIs(bool),
-    /// String (in)equality with a constant, the most common filter shape.
-    StrEqConst { lhs: StrNode, rhs: Box<str>, negate: bool },
-    StrCmp { lhs: StrNode, op: CmpOp, rhs: StrNode },
-    NumCmp { lhs: NumNode, op: CmpOp, rhs: NumNode },
-    BoolCmp { lhs: Box<BoolNode>, op: CmpOp, rhs: Box<BoolNode> },
+    /// `attributes["k"] == "v"` (or `!=`), the most common filter shape,
+    /// evaluated without going through `StrNode`.
+    AttrEqConst {
+        key: KeyId,
+        name: Box<str>,
+        value: Box<str>,
+        negate: bool,
+    },
+    /// String (in)equality with a constant.
+    StrEqConst {
+        lhs: StrNode,
+        rhs: Box<str>,
+        negate: bool,
+    },
+    StrCmp {
+        lhs: StrNode,
+        op: CmpOp,
+        rhs: StrNode,
+    },
+    NumCmp {
+        lhs: NumNode,
+        op: CmpOp,
+        rhs: NumNode,
+    },
+    BoolCmp {
+        lhs: Box<BoolNode>,
+        op: CmpOp,
+        rhs: Box<BoolNode>,
+    },
     /// `x in ["a", "b"]` with constant strings.
-    StrInSet { needle: StrNode, set: Box<[Box<str>]> },
+    StrInSet {
+        needle: StrNode,
+        set: Box<[Box<str>]>,
+    },
     /// `x in [1, 2.5]` with constant numbers.
-    NumInSet { needle: NumNode, set: Box<[Num]> },
+    NumInSet {
+        needle: NumNode,
+        set: Box<[Num]>,
+    },
     /// `x in [...]` in general: every element is evaluated, an error in any
     /// is the result's error (the list could not be built).
-    InList { needle: Box<AnyNode>, items: Box<[AnyNode]> },
-    HasAttr { key: KeyId, name: Box<str> },
+    InList {
+        needle: Box<AnyNode>,
+        items: Box<[AnyNode]>,
+    },
+    HasAttr {
+        key: KeyId,
+        name: Box<str>,
+    },
     HasAttrDyn(StrNode),
     HasDuration,
     /// `x == null` (negate: `x != null`) for an `x` that is never null: an
     /// error when `x` fails, otherwise `negate`.
-    NullEq { operand: Box<AnyNode>, negate: bool },
+    NullEq {
+        operand: Box<AnyNode>,
+        negate: bool,
+    },
     StartsWith(StrNode, StrNode),
     EndsWith(StrNode, StrNode),
     Contains(StrNode, StrNode),
@@ -145,7 +186,10 @@ pub(crate) enum StrNode {
     Name,
     Status,
     /// `attributes["k"]` / `attributes.k`; an error when absent.
-    Attr { key: KeyId, name: Box<str> },
+    Attr {
+        key: KeyId,
+        name: Box<str>,
+    },
     /// `attributes[expr]` with a computed key.
     AttrDyn(Box<StrNode>),
     OfNum(Box<NumNode>),
@@ -240,12 +284,23 @@ impl BoolNode {
                 Tri::Err => Tri::Err,
             },
             BoolNode::StatusIs(error) => Tri::from_bool(s.event().status_error == *error),
+            BoolNode::AttrEqConst {
+                key,
+                name,
+                value,
+                negate,
+            } => match s.attribute(*key, name) {
+                Some(v) => Tri::from_bool(same_text(v, value) != *negate),
+                None => Tri::Err,
+            },
             BoolNode::StrEqConst { lhs, rhs, negate } => match lhs.eval(s) {
-                Some(v) => Tri::from_bool((*v == **rhs) != *negate),
+                Some(v) => Tri::from_bool(same_text(&v, rhs) != *negate),
                 None => Tri::Err,
             },
             BoolNode::StrCmp { lhs, op, rhs } => match (lhs.eval(s), rhs.eval(s)) {
-                (Some(a), Some(b)) => Tri::from_bool(op.holds(Some(a.as_bytes().cmp(b.as_bytes())))),
+                (Some(a), Some(b)) => {
+                    Tri::from_bool(op.holds(Some(a.as_bytes().cmp(b.as_bytes()))))
+                }
                 _ => Tri::Err,
             },
             BoolNode::NumCmp { lhs, op, rhs } => match (lhs.eval(s), rhs.eval(s)) {
@@ -257,15 +312,19 @@ impl BoolNode {
                 (a, b) => Tri::from_bool(op.holds(Some((a == Tri::True).cmp(&(b == Tri::True))))),
             },
             BoolNode::StrInSet { needle, set } => match needle.eval(s) {
-                Some(v) => Tri::from_bool(set.iter().any(|x| **x == *v)),
+                Some(v) => Tri::from_bool(set.iter().any(|x| same_text(x, &v))),
                 None => Tri::Err,
             },
             BoolNode::NumInSet { needle, set } => match needle.eval(s) {
-                Some(v) => Tri::from_bool(set.iter().any(|x| v.compare(*x) == Some(Ordering::Equal))),
+                Some(v) => {
+                    Tri::from_bool(set.iter().any(|x| v.compare(*x) == Some(Ordering::Equal)))
+                }
                 None => Tri::Err,
             },
             BoolNode::InList { needle, items } => {
-                let Some(v) = needle.eval(s) else { return Tri::Err };
+                let Some(v) = needle.eval(s) else {
+                    return Tri::Err;
+                };
                 let mut found = false;
                 for item in items.iter() {
                     match item.eval(s) {
@@ -304,6 +363,7 @@ impl BoolNode {
             BoolNode::And(items) | BoolNode::Or(items) => items.iter().all(BoolNode::is_const),
             BoolNode::Cond(p) => p.0.is_const() && p.1.is_const() && p.2.is_const(),
             BoolNode::StatusIs(_)
+            | BoolNode::AttrEqConst { .. }
             | BoolNode::HasAttr { .. }
             | BoolNode::HasDuration => false,
             BoolNode::StrEqConst { lhs, .. } => lhs.is_const(),
@@ -315,7 +375,9 @@ impl BoolNode {
             BoolNode::BoolCmp { lhs, rhs, .. } => lhs.is_const() && rhs.is_const(),
             BoolNode::StrInSet { needle, .. } => needle.is_const(),
             BoolNode::NumInSet { needle, .. } => needle.is_const(),
-            BoolNode::InList { needle, items } => needle.is_const() && items.iter().all(AnyNode::is_const),
+            BoolNode::InList { needle, items } => {
+                needle.is_const() && items.iter().all(AnyNode::is_const)
+            }
             BoolNode::HasAttrDyn(_) => false,
             BoolNode::NullEq { operand, .. } => operand.is_const(),
             BoolNode::Matches(a, _) => a.is_const(),
@@ -324,7 +386,12 @@ impl BoolNode {
 }
 
 #[inline]
-fn str_test<'e>(s: &Scope<'e>, a: &'e StrNode, b: &'e StrNode, test: fn(&str, &str) -> bool) -> Tri {
+fn str_test<'e>(
+    s: &Scope<'e>,
+    a: &'e StrNode,
+    b: &'e StrNode,
+    test: fn(&str, &str) -> bool,
+) -> Tri {
     match (a.eval(s), b.eval(s)) {
         (Some(a), Some(b)) => Tri::from_bool(test(&a, &b)),
         _ => Tri::Err,
@@ -440,7 +507,9 @@ fn int_of_num(n: Num) -> Option<Num> {
         Num::Double(d) => {
             let t = d.trunc();
             // The open upper bound: 2^63 itself does not fit.
-            (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t).then_some(Num::Int(t as i64))
+            (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0)
+                .contains(&t)
+                .then_some(Num::Int(t as i64))
         }
     }
 }

@@ -65,7 +65,11 @@ fn check(filter: &str, event: &Ev, expected: bool) {
     let compiled = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
     let e = event.event();
     assert_eq!(compiled.matches(&e), expected, "{filter}");
-    assert_eq!(reference::matches(filter, &e), expected, "reference disagrees on {filter}");
+    assert_eq!(
+        reference::matches(filter, &e),
+        expected,
+        "reference disagrees on {filter}"
+    );
 }
 
 /// `filter` does not compile, with exactly `expected` as the message.
@@ -140,10 +144,18 @@ fn attributes() {
     check(r#""tier" in attributes"#, &e, true);
     check(r#""zone" in attributes"#, &e, false);
     check(r#"size(attributes) == 5"#, &e, true);
-    check(r#"attributes[name] == "x""#, &ev().attr("GET /pay", "x"), true);
+    check(
+        r#"attributes[name] == "x""#,
+        &ev().attr("GET /pay", "x"),
+        true,
+    );
     check(r#"name in attributes"#, &e, false);
     // The last duplicate wins, as in a JSON object.
-    check(r#"attributes.tier == "silver""#, &ev().attr("tier", "silver"), true);
+    check(
+        r#"attributes.tier == "silver""#,
+        &ev().attr("tier", "silver"),
+        true,
+    );
 }
 
 #[test]
@@ -168,8 +180,16 @@ fn logic_absorbs_errors_like_cel() {
     check(r#"attributes.zone == "a" && status == "error""#, &e, false);
     check(r#"status == "error" && attributes.zone == "a""#, &e, false);
     check(r#"attributes.zone == "a" && status == "ok""#, &e, false);
-    check(r#"!(attributes.zone == "a" && status == "error")"#, &e, true);
-    check(r#"!(attributes.zone == "a" || status == "error")"#, &e, false);
+    check(
+        r#"!(attributes.zone == "a" && status == "error")"#,
+        &e,
+        true,
+    );
+    check(
+        r#"!(attributes.zone == "a" || status == "error")"#,
+        &e,
+        false,
+    );
     check(r#"attributes.zone == "a" && false"#, &e, false);
     check(r#"attributes.zone == "a" || true"#, &e, true);
     check(r#"attributes.zone == "a" ? true : true"#, &e, false);
@@ -182,8 +202,16 @@ fn ternary() {
     check(r#"(status == "ok" ? duration_ms : 0.0) > 100"#, &e, true);
     check(r#"(status == "ok" ? "a" : "b") == "a""#, &e, true);
     check(r#"status == "ok" ? name == "GET /pay" : false"#, &e, true);
-    check(r#"status == "error" ? name == "GET /pay" : false"#, &e, false);
-    check(r#"true ? status == "ok" : attributes.zone == "x""#, &e, true);
+    check(
+        r#"status == "error" ? name == "GET /pay" : false"#,
+        &e,
+        false,
+    );
+    check(
+        r#"true ? status == "ok" : attributes.zone == "x""#,
+        &e,
+        true,
+    );
 }
 
 #[test]
@@ -193,7 +221,11 @@ fn membership() {
     check(r#"attributes.region in ["us-east"]"#, &e, false);
     check(r#"name in []"#, &e, false);
     check(r#"duration_ms in [120, 300]"#, &e, true);
-    check(r#"int(attributes["http.response.status_code"]) in [500, 502, 503]"#, &e, true);
+    check(
+        r#"int(attributes["http.response.status_code"]) in [500, 502, 503]"#,
+        &e,
+        true,
+    );
     check(r#"name in [attributes.region, "GET /pay"]"#, &e, true);
     check(r#"name in ["GET /pay", attributes.zone]"#, &e, false);
     check(r#"(status == "ok") in [true]"#, &e, true);
@@ -219,8 +251,16 @@ fn string_functions() {
 #[test]
 fn conversions() {
     let e = ev();
-    check(r#"int(attributes["http.response.status_code"]) >= 500"#, &e, true);
-    check(r#"int(attributes["http.response.status_code"]) >= 504"#, &e, false);
+    check(
+        r#"int(attributes["http.response.status_code"]) >= 500"#,
+        &e,
+        true,
+    );
+    check(
+        r#"int(attributes["http.response.status_code"]) >= 504"#,
+        &e,
+        false,
+    );
     check(r#"double(attributes.ratio) < 0.5"#, &e, true);
     check(r#"int(attributes.ratio) == 0"#, &e, false); // "0.25" is not an int: error
     check(r#"int(attributes.region) > 0 || true"#, &e, true);
@@ -232,7 +272,11 @@ fn conversions() {
     check(r#"string(status == "ok") == "true""#, &e, true);
     check(r#"string(name) == name"#, &e, true);
     check(r#"int("12") == 12"#, &e, true);
-    check(r#"double(attributes.http_code) > 1.0"#, &ev().attr("http_code", "1e3"), true);
+    check(
+        r#"double(attributes.http_code) > 1.0"#,
+        &ev().attr("http_code", "1e3"),
+        true,
+    );
 }
 
 #[test]
@@ -274,7 +318,11 @@ fn constant_folding() {
             Err(_) => assert_eq!(folded, None, "{src}"),
         }
     }
-    assert!(Filter::compile("true || name == 'x'").unwrap().is_always_true());
+    assert!(
+        Filter::compile("true || name == 'x'")
+            .unwrap()
+            .is_always_true()
+    );
 }
 
 #[test]
@@ -291,7 +339,10 @@ fn unsupported_constructs_name_the_construct_and_column() {
         "duration_ms + 1 > 2",
         "column 13: operator \"+\" is not supported; expected one of ==, !=, <, <=, >, >=, &&, ||, !, ?:, in, [], unary -",
     );
-    check_error("duration_ms % 2 == 0", "column 13: operator \"%\" is not supported; expected one of ==, !=, <, <=, >, >=, &&, ||, !, ?:, in, [], unary -");
+    check_error(
+        "duration_ms % 2 == 0",
+        "column 13: operator \"%\" is not supported; expected one of ==, !=, <, <=, >, >=, &&, ||, !, ?:, in, [], unary -",
+    );
     check_error(
         "user == 'x'",
         "column 1: unknown variable \"user\"; expected one of name, status, duration_ms, sample_rate, attributes",
@@ -300,24 +351,78 @@ fn unsupported_constructs_name_the_construct_and_column() {
         r#"attributes["http.response.status_code"] >= 500"#,
         "column 41: operator \">=\" cannot compare a string with a number; attribute values are strings: convert with int(...) or double(...)",
     );
-    check_error("name == 1", "column 6: operator \"==\" cannot compare a string with a number");
-    check_error("name", "column 1: the filter is a string; expected a boolean expression");
-    check_error("", "column 1: the filter is empty; expected a boolean expression such as status == \"ok\"");
-    check_error("name == 'x' &&", "column 15: syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}");
-    check_error("{'a': 1}['a'] == 1", "column 1: map literals are not supported; only list literals are");
-    check_error("[1].exists(x, x > 0)", "column 5: function \"exists\" is not supported; expected one of has, size, int, double, string, startsWith, endsWith, contains, matches");
-    check_error("has(name)", "column 1: has() applies to attributes.<key>, attributes[\"<key>\"] or duration_ms");
-    check_error("name.foo == 'x'", "column 5: field selection .foo applies only to attributes; a string has no fields");
-    check_error("name.matches(attributes.re)", "column 14: matches() needs a string literal pattern, compiled once");
-    check_error("name.matches('(')", "column 14: invalid regular expression \"(\": unclosed group");
-    check_error("int('abc') == 1", "column 1: int() of this constant fails: it is not an integer in range");
-    check_error("name in ['a', 1]", "column 15: list element is a number; expected a string like the left side of \"in\"");
-    check_error("1 in name", "column 3: \"in\" needs a list literal or attributes on its right, found a string");
-    check_error("b'abc' == b'abc'", "column 1: bytes literals are not supported; use a string");
-    check_error("name.startsWith(1)", "column 6: startsWith() takes a string argument; name.startsWith(\"GET \")");
-    check_error("size(name, 1) == 1", "column 1: function \"size\" is called with the wrong arguments; expected size(x) or x.size() for a string, a list or attributes");
-    check_error("status == 'ok' ? 1 : 'a'", "column 16: the branches of ?: are a number and a string; expected the same type");
-    check_error("name == 'a' &&\n  bar(1)", "line 2, column 3: function \"bar\" is not supported; expected one of has, size, int, double, string, startsWith, endsWith, contains, matches");
+    check_error(
+        "name == 1",
+        "column 6: operator \"==\" cannot compare a string with a number",
+    );
+    check_error(
+        "name",
+        "column 1: the filter is a string; expected a boolean expression",
+    );
+    check_error(
+        "",
+        "column 1: the filter is empty; expected a boolean expression such as status == \"ok\"",
+    );
+    check_error(
+        "name == 'x' &&",
+        "column 15: syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}",
+    );
+    check_error(
+        "{'a': 1}['a'] == 1",
+        "column 1: map literals are not supported; only list literals are",
+    );
+    check_error(
+        "[1].exists(x, x > 0)",
+        "column 5: function \"exists\" is not supported; expected one of has, size, int, double, string, startsWith, endsWith, contains, matches",
+    );
+    check_error(
+        "has(name)",
+        "column 1: has() applies to attributes.<key>, attributes[\"<key>\"] or duration_ms",
+    );
+    check_error(
+        "name.foo == 'x'",
+        "column 5: field selection .foo applies only to attributes; a string has no fields",
+    );
+    check_error(
+        "name.matches(attributes.re)",
+        "column 14: matches() needs a string literal pattern, compiled once",
+    );
+    check_error(
+        "name.matches('(')",
+        "column 14: invalid regular expression \"(\": unclosed group",
+    );
+    check_error(
+        "int('abc') == 1",
+        "column 1: int() of this constant fails: it is not an integer in range",
+    );
+    check_error(
+        "name in ['a', 1]",
+        "column 15: list element is a number; expected a string like the left side of \"in\"",
+    );
+    check_error(
+        "1 in name",
+        "column 3: \"in\" needs a list literal or attributes on its right, found a string",
+    );
+    check_error(
+        "b'abc' == b'abc'",
+        "column 1: bytes literals are not supported; use a string",
+    );
+    check_error(
+        "name.startsWith(1)",
+        "column 6: startsWith() takes a string argument; name.startsWith(\"GET \")",
+    );
+    check_error(
+        "size(name, 1) == 1",
+        "column 1: function \"size\" is called with the wrong arguments; expected size(x) or x.size() for a string, a list or attributes",
+    );
+    check_error(
+        "status == 'ok' ? 1 : 'a'",
+        "column 16: the branches of ?: are a number and a string; expected the same type",
+    );
+    check_error(
+        "name == 'a' &&\n  bar(1)",
+        "line 2, column 3: function \"bar\" is not supported; expected one of has, size, int, double, string, startsWith, endsWith, contains, matches",
+    );
 }
 
 #[test]
@@ -357,20 +462,35 @@ const PROPERTY_FILTERS: &[&str] = &[
 
 fn arb_event() -> impl Strategy<Value = reference::OwnedEvent> {
     let name = prop::sample::select(vec!["GET /pay", "GET /search", "POST /pay", ""]);
-    let duration = prop::option::of(prop::sample::select(vec![0.0, 12.5, 120.0, 300.0, 300.5, 1000.0]));
+    let duration = prop::option::of(prop::sample::select(vec![
+        0.0, 12.5, 120.0, 300.0, 300.5, 1000.0,
+    ]));
     let rate = prop::sample::select(vec![1.0, 0.5, 10.0]);
-    let key = prop::sample::select(vec!["http.route", "region", "code", "tier", "speed", "gold", "x"]);
-    let value = prop::sample::select(vec!["/pay", "eu", "us", "500", "200", "404", "12.5", "abc", "gold", "free", "x", "slow", ""]);
+    let key = prop::sample::select(vec![
+        "http.route",
+        "region",
+        "code",
+        "tier",
+        "speed",
+        "gold",
+        "x",
+    ]);
+    let value = prop::sample::select(vec![
+        "/pay", "eu", "us", "500", "200", "404", "12.5", "abc", "gold", "free", "x", "slow", "",
+    ]);
     let attrs = prop::collection::vec((key, value), 0..7);
-    (name, any::<bool>(), duration, rate, attrs).prop_map(|(name, error, duration_ms, sample_rate, attributes)| {
-        reference::OwnedEvent {
+    (name, any::<bool>(), duration, rate, attrs).prop_map(
+        |(name, error, duration_ms, sample_rate, attributes)| reference::OwnedEvent {
             name: name.to_owned(),
             error,
             duration_ms,
             sample_rate,
-            attributes: attributes.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-        }
-    })
+            attributes: attributes
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        },
+    )
 }
 
 proptest! {

@@ -10,7 +10,10 @@ fn check(text: &str, expected: i64) {
 }
 
 fn jiff_ms(text: &str) -> i64 {
-    text.parse::<jiff::Timestamp>().unwrap().as_nanosecond().div_euclid(1_000_000) as i64
+    text.parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_nanosecond()
+        .div_euclid(1_000_000) as i64
 }
 
 #[test]
@@ -60,14 +63,23 @@ fn rejects_what_is_not_a_timestamp() {
         "2025-01-31T12:00:00.1234567891Z",
     ] {
         let err = parse_timestamp(text).expect_err(text);
-        assert!(err.to_string().starts_with("unparseable timestamp"), "{err}");
+        assert!(
+            err.to_string().starts_with("unparseable timestamp"),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn epoch_millis_from_numbers() {
-    assert_eq!(millis_from_number(1_738_324_800_250.0), Some(1_738_324_800_250));
-    assert_eq!(millis_from_number(1_738_324_800_250.9), Some(1_738_324_800_250));
+    assert_eq!(
+        millis_from_number(1_738_324_800_250.0),
+        Some(1_738_324_800_250)
+    );
+    assert_eq!(
+        millis_from_number(1_738_324_800_250.9),
+        Some(1_738_324_800_250)
+    );
     assert_eq!(millis_from_number(-0.5), Some(-1));
     assert_eq!(millis_from_number(1e20), None);
     assert_eq!(millis_from_number(MAX_MS as f64), Some(MAX_MS));

@@ -29,6 +29,10 @@ struct Args {
     /// Concurrent connections.
     #[arg(long, default_value_t = 4)]
     connections: usize,
+    /// Event timestamps spread over this many seconds before now (a shipping
+    /// agent sends the last few seconds; backfills send much wider spans).
+    #[arg(long, default_value_t = 60)]
+    spread_secs: i64,
     /// Bearer token.
     #[arg(long, env = "LODESTAR_TOKEN")]
     token: Option<String>,
@@ -68,12 +72,12 @@ const REGIONS: [&str; 3] = ["eu-west", "us-east", "ap-south"];
 const VERSIONS: [&str; 2] = ["v1.41.0", "v1.42.0"];
 const TIERS: [&str; 3] = ["free", "pro", "enterprise"];
 
-/// One body of `n` events with timestamps in the last ten minutes.
-fn body(rng: &mut SplitMix, n: usize, now_ms: i64) -> Vec<u8> {
+/// One body of `n` events with timestamps in the `spread_ms` before `now_ms`.
+fn body(rng: &mut SplitMix, n: usize, now_ms: i64, spread_ms: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(n * 280);
     for _ in 0..n {
         let route = ROUTES[rng.below(10) as usize];
-        let ts = now_ms - 600_000 + rng.below(590_000) as i64;
+        let ts = now_ms - spread_ms + rng.below(spread_ms.max(1) as u64) as i64;
         let status = if rng.below(1000) < 5 { "error" } else { "ok" };
         let duration = (-(1.0 - rng.unit()).ln() * 80.0 + 5.0 * rng.unit()).min(30_000.0);
         let line = format!(
@@ -125,13 +129,16 @@ fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.batch == 0 || args.connections == 0 {
-        bail!("--batch and --connections must be positive");
+    if args.batch == 0 || args.connections == 0 || !(1..=3000).contains(&args.spread_secs) {
+        bail!("--batch and --connections must be positive, --spread-secs within 1..=3000");
     }
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
     let mut rng = SplitMix(42);
-    let bodies: Arc<Vec<Vec<u8>>> =
-        Arc::new((0..8).map(|_| body(&mut rng, args.batch, now_ms)).collect());
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..8)
+            .map(|_| body(&mut rng, args.batch, now_ms, args.spread_secs * 1000))
+            .collect(),
+    );
     let bytes_per_event = bodies[0].len() as f64 / args.batch as f64;
     let requests = args.events.div_ceil(args.batch as u64);
     let next = Arc::new(AtomicU64::new(0));

@@ -175,3 +175,18 @@ fn from_parts_round_trips() {
     );
     assert_eq!(back, s);
 }
+
+/// Regression: one `duration_ms: 1e300` used to stretch a dense sketch to
+/// tens of thousands of bins.
+#[test]
+fn absurd_values_keep_the_sketch_small_and_the_max_exact() {
+    let mut s = Sketch::new();
+    s.add(0.5, 1.0);
+    s.add(1e300, 1.0);
+    assert!(s.bins().count() <= 2);
+    let (lo, hi) = (s.bins().next().unwrap().0, s.bins().last().unwrap().0);
+    assert!(hi - lo < 2_500, "bins span {lo}..{hi}");
+    assert_eq!(s.max(), Some(1e300));
+    // Quantiles above MAX_BINNED read as the top bin: the 1 % contract stops there.
+    assert!(s.quantile(1.0).unwrap() >= MAX_BINNED * 0.99);
+}

@@ -63,7 +63,9 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
         }),
         Expr::Ident(name) => match name.as_str() {
             "name" => Ok(V::Str(ev.name.to_string())),
-            "status" => Ok(V::Str(if ev.status_error { "error" } else { "ok" }.to_string())),
+            "status" => Ok(V::Str(
+                if ev.status_error { "error" } else { "ok" }.to_string(),
+            )),
             "duration_ms" => ev.duration_ms.map(V::Double).ok_or(()),
             "sample_rate" => Ok(V::Double(ev.sample_rate)),
             "attributes" => Ok(V::Attributes),
@@ -118,9 +120,13 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
                 ("_==_" | "_!=_", None) => {
                     let ne = call.func_name == "_!=_";
                     // A missing duration is null when compared with null.
-                    let is_null = |x: &IdedExpr| matches!(x.expr, Expr::Literal(LiteralValue::Null));
-                    let is_duration = |x: &IdedExpr| matches!(&x.expr, Expr::Ident(n) if n == "duration_ms");
-                    if (is_null(&args[0]) && is_duration(&args[1])) || (is_null(&args[1]) && is_duration(&args[0])) {
+                    let is_null =
+                        |x: &IdedExpr| matches!(x.expr, Expr::Literal(LiteralValue::Null));
+                    let is_duration =
+                        |x: &IdedExpr| matches!(&x.expr, Expr::Ident(n) if n == "duration_ms");
+                    if (is_null(&args[0]) && is_duration(&args[1]))
+                        || (is_null(&args[1]) && is_duration(&args[0]))
+                    {
                         return Ok(V::Bool(ev.duration_ms.is_none() != ne));
                     }
                     let a = eval(&args[0], ev)?;
@@ -138,7 +144,9 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
                             _ => return Err(()),
                         },
                     };
-                    let Some(ord) = ord else { return Ok(V::Bool(false)) };
+                    let Some(ord) = ord else {
+                        return Ok(V::Bool(false));
+                    };
                     Ok(V::Bool(match op {
                         "_<_" => ord.is_lt(),
                         "_<=_" => ord.is_le(),
@@ -184,7 +192,9 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
                 }
                 ("int", None) => match eval(&args[0], ev)? {
                     V::Int(i) => Ok(V::Int(i)),
-                    V::Double(d) if d.is_finite() && d.abs() < 9.2e18 => Ok(V::Int(d.trunc() as i64)),
+                    V::Double(d) if d.is_finite() && d.abs() < 9.2e18 => {
+                        Ok(V::Int(d.trunc() as i64))
+                    }
                     V::Str(s) => s.parse().map(V::Int).map_err(|_| ()),
                     _ => Err(()),
                 },
@@ -204,7 +214,9 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
                 (f @ ("startsWith" | "endsWith" | "contains" | "matches"), Some(t)) => {
                     string_method(f, eval(t, ev)?, eval(&args[0], ev)?)
                 }
-                ("matches", None) => string_method("matches", eval(&args[0], ev)?, eval(&args[1], ev)?),
+                ("matches", None) => {
+                    string_method("matches", eval(&args[0], ev)?, eval(&args[1], ev)?)
+                }
                 _ => Err(()),
             }
         }
@@ -213,7 +225,9 @@ fn eval(e: &IdedExpr, ev: &Event<'_>) -> R {
 }
 
 fn string_method(f: &str, subject: V, arg: V) -> R {
-    let (V::Str(s), V::Str(a)) = (subject, arg) else { return Err(()) };
+    let (V::Str(s), V::Str(a)) = (subject, arg) else {
+        return Err(());
+    };
     Ok(V::Bool(match f {
         "startsWith" => s.starts_with(&a),
         "endsWith" => s.ends_with(&a),

@@ -57,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.options.limits.max_body_bytes;
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(get_metrics))
         .route("/api/v1/events", post(post_events))
         .route("/api/v1/slos", get(list_slos))
         .route("/api/v1/slos/{name}", get(get_slo))
@@ -241,6 +242,15 @@ async fn get_slo(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(doc).into_response())
+}
+
+async fn get_metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let st = state.clone();
+    let text = tokio::task::spawn_blocking(move || crate::metrics::render(&st, st.clock.now()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 
 async fn get_segments(

@@ -67,14 +67,55 @@ pub struct ServerOptions {
     pub retention_minutes: i64,
 }
 
-/// Counters behind Lodestar's own operational figures.
+/// Counters behind Lodestar's own operational figures (`/metrics`).
 #[derive(Debug, Default)]
 pub struct Counters {
     pub events_accepted: AtomicU64,
     pub events_rejected: AtomicU64,
     pub ingest_requests: AtomicU64,
+    /// Remote-write samples stored / refused, and requests.
+    pub samples_accepted: AtomicU64,
+    pub samples_rejected: AtomicU64,
+    pub remote_write_requests: AtomicU64,
     pub reloads: AtomicU64,
     pub reload_failures: AtomicU64,
+    /// Time spent evaluating SLOs for reads, by bucket.
+    pub evaluation: DurationHistogram,
+}
+
+/// A fixed-bucket histogram of durations, lock-free.
+#[derive(Debug, Default)]
+pub struct DurationHistogram {
+    /// Cumulative counts are computed at render time; these are per bucket.
+    counts: [AtomicU64; DURATION_BUCKETS.len() + 1],
+    /// Sum of observed durations in microseconds.
+    sum_micros: AtomicU64,
+}
+
+/// Upper bounds (seconds) of the evaluation-duration buckets.
+pub const DURATION_BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+impl DurationHistogram {
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        let i = DURATION_BUCKETS.iter().position(|b| secs <= *b).unwrap_or(DURATION_BUCKETS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// (cumulative count per bucket including +Inf, sum in seconds).
+    pub fn snapshot(&self) -> (Vec<u64>, f64) {
+        let mut acc = 0;
+        let cumulative = self
+            .counts
+            .iter()
+            .map(|c| {
+                acc += c.load(Ordering::Relaxed);
+                acc
+            })
+            .collect();
+        (cumulative, self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6)
+    }
 }
 
 /// Everything a request handler needs.

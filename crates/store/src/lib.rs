@@ -18,6 +18,7 @@
 //!
 //! Module map: `store` (the API and write ordering), `state` (in-memory
 //! tables, snapshot encoding), `series` (tiers and the resolution rule),
+//! `tier` + `prefix` (sorted cells with prefix sums of their counts),
 //! `record` + `codec` (bytes), `wal`, `snapshot`, `recovery`, `layout`
 //! (files), `reader` (views for `slo::BucketSource`).
 
@@ -25,6 +26,7 @@ mod codec;
 mod error;
 mod key;
 mod layout;
+mod prefix;
 mod reader;
 mod record;
 mod recovery;
@@ -32,6 +34,7 @@ mod series;
 mod snapshot;
 mod state;
 mod store;
+mod tier;
 mod wal;
 
 pub use error::StoreError;

@@ -1,5 +1,6 @@
-//! One series in memory: a minute tier and an hour tier, both sorted `Vec`s
-//! searched by binary search, and the resolution rule that reads them.
+//! One series in memory: a minute tier and an hour tier (`tier.rs`: sorted
+//! cells plus prefix sums of their counts), and the resolution rule that
+//! reads them.
 //!
 //! Invariants (checked by the model test):
 //! - Every accepted delta is merged into its hour bucket (`floor_hour(m)`),
@@ -17,6 +18,10 @@
 //! to)` are exact (whole hours inside come from the hour tier, the edges
 //! from minutes); below `minutes_from` an hour counts whole when its start
 //! lies in `[from, to)`. `for_each` yields exactly the buckets `sum` adds.
+//! `sum` takes counts from the prefix sums (the hours below `minutes_from`,
+//! then minutes `[max(from, minutes_from), to)` in one range, since those
+//! hours equal their minutes) and walks cells only to merge sketches, in
+//! series that have them.
 //!
 //! No IO and no clock here: cuts are computed by the caller.
 
@@ -24,6 +29,8 @@ use slo::{Bucket, Minute};
 
 use crate::codec::{SketchSum, pack_sketch, unpack_sketch};
 use crate::key::SeriesKey;
+use crate::prefix::Counts;
+use crate::tier::{Cell, Tier};
 
 #[cfg(test)]
 mod tests;
@@ -59,8 +66,26 @@ pub(crate) struct MinuteCell {
     pub values: Option<Box<[u8]>>,
 }
 
-impl MinuteCell {
-    fn new(minute: Minute, b: &Bucket) -> Self {
+impl Cell for MinuteCell {
+    const STEP: Minute = 1;
+    fn key(&self) -> Minute {
+        self.minute
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            good: self.good,
+            total: self.total,
+            raw_good: self.raw_good,
+            raw_total: self.raw_total,
+        }
+    }
+
+    fn has_sketch(&self) -> bool {
+        self.values.is_some()
+    }
+
+    fn from_delta(minute: Minute, b: &Bucket) -> Self {
         MinuteCell {
             minute,
             good: b.good,
@@ -87,7 +112,9 @@ impl MinuteCell {
             });
         }
     }
+}
 
+impl MinuteCell {
     pub fn to_bucket(&self) -> Bucket {
         Bucket {
             good: self.good,
@@ -99,9 +126,10 @@ impl MinuteCell {
     }
 }
 
-/// A running sum of hour buckets and minute cells. Hour sketches merge
-/// into one `Sketch`; packed minute sketches are decoded straight into a
-/// `SketchSum` buffer, so summing N minutes builds no `Sketch` per minute.
+/// A running sum of tier counts and of the sketches of hour buckets and
+/// minute cells. Hour sketches merge into one `Sketch`; packed minute
+/// sketches are decoded straight into a `SketchSum` buffer, so summing N
+/// minutes builds no `Sketch` per minute.
 struct BucketSum {
     good: f64,
     total: f64,
@@ -123,27 +151,29 @@ impl BucketSum {
         }
     }
 
-    fn add_counts(&mut self, good: f64, total: f64, raw_good: u64, raw_total: u64) {
-        self.good += good;
-        self.total += total;
-        self.raw_good += raw_good;
-        self.raw_total += raw_total;
+    fn add_counts(&mut self, c: Counts) {
+        self.good += c.good;
+        self.total += c.total;
+        self.raw_good += c.raw_good;
+        self.raw_total += c.raw_total;
     }
 
-    fn add_bucket(&mut self, b: &Bucket) {
-        self.add_counts(b.good, b.total, b.raw_good, b.raw_total);
-        if let Some(s) = &b.values {
-            match &mut self.dense {
-                Some(d) => d.merge(s),
-                None => self.dense = Some(s.clone()),
+    fn add_hour_sketches(&mut self, hours: &[(Minute, Bucket)]) {
+        for (_, b) in hours {
+            if let Some(s) = &b.values {
+                match &mut self.dense {
+                    Some(d) => d.merge(s),
+                    None => self.dense = Some(s.clone()),
+                }
             }
         }
     }
 
-    fn add_cell(&mut self, c: &MinuteCell) {
-        self.add_counts(c.good, c.total, c.raw_good, c.raw_total);
-        if let Some(p) = &c.values {
-            self.packed.get_or_insert_with(SketchSum::new).add_packed(p);
+    fn add_minute_sketches(&mut self, minutes: &[MinuteCell]) {
+        for c in minutes {
+            if let Some(p) = &c.values {
+                self.packed.get_or_insert_with(SketchSum::new).add_packed(p);
+            }
         }
     }
 
@@ -179,14 +209,9 @@ pub(crate) struct Series {
     pub key: SeriesKey,
     /// First minute (an hour start) from which the minute tier is complete.
     pub minutes_from: Minute,
-    pub minutes: Vec<MinuteCell>,
+    pub minutes: Tier<MinuteCell>,
     /// Hour buckets keyed by the hour's first minute.
-    pub hours: Vec<(Minute, Bucket)>,
-}
-
-/// Index of the first element whose key is `>= m`.
-fn lower_bound<T>(v: &[T], m: Minute, key: impl Fn(&T) -> Minute) -> usize {
-    v.partition_point(|x| key(x) < m)
+    pub hours: Tier<(Minute, Bucket)>,
 }
 
 impl Series {
@@ -194,8 +219,24 @@ impl Series {
         Series {
             key,
             minutes_from: Minute::MIN,
-            minutes: Vec::new(),
-            hours: Vec::new(),
+            minutes: Tier::default(),
+            hours: Tier::default(),
+        }
+    }
+
+    /// A series from decoded tiers: keys strictly ascending, minutes at or
+    /// above `minutes_from` (the snapshot decoder checks both).
+    pub fn from_tiers(
+        key: SeriesKey,
+        minutes_from: Minute,
+        minutes: Vec<MinuteCell>,
+        hours: Vec<(Minute, Bucket)>,
+    ) -> Self {
+        Series {
+            key,
+            minutes_from,
+            minutes: Tier::from_cells(minutes),
+            hours: Tier::from_cells(hours),
         }
     }
 
@@ -205,45 +246,10 @@ impl Series {
 
     /// Merges `delta` into the tiers.
     pub fn add(&mut self, minute: Minute, delta: &Bucket) {
-        let hour = floor_hour(minute);
-        // Appends are nearly always at the end; check that before searching.
-        match self.hours.last_mut() {
-            Some((h, b)) if *h == hour => b.merge(delta),
-            Some((h, _)) if *h > hour => {
-                let i = lower_bound(&self.hours, hour, |x| x.0);
-                match self.hours.get_mut(i) {
-                    Some((h, b)) if *h == hour => b.merge(delta),
-                    _ => self.hours.insert(i, (hour, delta.clone())),
-                }
-            }
-            _ => self.hours.push((hour, delta.clone())),
+        self.hours.add(floor_hour(minute), delta);
+        if minute >= self.minutes_from {
+            self.minutes.add(minute, delta);
         }
-        if minute < self.minutes_from {
-            return;
-        }
-        match self.minutes.last_mut() {
-            Some(c) if c.minute == minute => c.merge(delta),
-            Some(c) if c.minute > minute => {
-                let i = lower_bound(&self.minutes, minute, |c| c.minute);
-                match self.minutes.get_mut(i) {
-                    Some(c) if c.minute == minute => c.merge(delta),
-                    _ => self.minutes.insert(i, MinuteCell::new(minute, delta)),
-                }
-            }
-            _ => self.minutes.push(MinuteCell::new(minute, delta)),
-        }
-    }
-
-    fn hours_in(&self, from: Minute, to: Minute) -> &[(Minute, Bucket)] {
-        let a = lower_bound(&self.hours, from, |x| x.0);
-        let b = lower_bound(&self.hours, to, |x| x.0);
-        &self.hours[a..b.max(a)]
-    }
-
-    fn minutes_in(&self, from: Minute, to: Minute) -> &[MinuteCell] {
-        let a = lower_bound(&self.minutes, from, |c| c.minute);
-        let b = lower_bound(&self.minutes, to, |c| c.minute);
-        &self.minutes[a..b.max(a)]
     }
 
     /// Sum of the buckets in `[from, to)` under the resolution rule.
@@ -252,22 +258,26 @@ impl Series {
         if from >= to {
             return acc.finish();
         }
-        for (_, b) in self.hours_in(from, to.min(self.minutes_from)) {
-            acc.add_bucket(b);
-        }
+        let old = self.hours.range(from, to.min(self.minutes_from));
+        acc.add_counts(self.hours.counts(old.clone()));
+        acc.add_hour_sketches(self.hours.sketch_cells(old));
         let lo = from.max(self.minutes_from);
         if lo >= to {
             return acc.finish();
         }
-        let (h0, h1) = (ceil_hour(lo), floor_hour(to));
-        if h0 < h1 {
-            self.minutes_in(lo, h0).iter().for_each(|c| acc.add_cell(c));
-            self.hours_in(h0, h1)
-                .iter()
-                .for_each(|(_, b)| acc.add_bucket(b));
-            self.minutes_in(h1, to).iter().for_each(|c| acc.add_cell(c));
-        } else {
-            self.minutes_in(lo, to).iter().for_each(|c| acc.add_cell(c));
+        acc.add_counts(self.minutes.counts(self.minutes.range(lo, to)));
+        if self.minutes.has_sketches() {
+            // Whole hours inside merge one dense sketch instead of 60 packed.
+            let (h0, h1) = (ceil_hour(lo), floor_hour(to));
+            if h0 < h1 {
+                let edges = [self.minutes.range(lo, h0), self.minutes.range(h1, to)];
+                for r in edges {
+                    acc.add_minute_sketches(self.minutes.sketch_cells(r));
+                }
+                acc.add_hour_sketches(self.hours.sketch_cells(self.hours.range(h0, h1)));
+            } else {
+                acc.add_minute_sketches(self.minutes.sketch_cells(self.minutes.range(lo, to)));
+            }
         }
         acc.finish()
     }
@@ -278,12 +288,14 @@ impl Series {
         if from >= to {
             return;
         }
-        for (h, b) in self.hours_in(from, to.min(self.minutes_from)) {
+        let old = self.hours.range(from, to.min(self.minutes_from));
+        for (h, b) in &self.hours.cells()[old] {
             if !b.is_empty() {
                 f(*h, b);
             }
         }
-        for c in self.minutes_in(from.max(self.minutes_from), to) {
+        let recent = self.minutes.range(from.max(self.minutes_from), to);
+        for c in &self.minutes.cells()[recent] {
             let b = c.to_bucket();
             if !b.is_empty() {
                 f(c.minute, &b);
@@ -296,38 +308,28 @@ impl Series {
     /// `retention_cut`. Both cuts are hour starts.
     pub fn compact(&mut self, minute_cut: Minute, retention_cut: Minute) -> Dropped {
         self.minutes_from = self.minutes_from.max(minute_cut).max(retention_cut);
-        let m = lower_bound(&self.minutes, self.minutes_from, |c| c.minute);
-        let h = lower_bound(&self.hours, retention_cut, |x| x.0);
-        self.minutes.drain(..m);
-        self.hours.drain(..h);
-        // Tiers lose their head and grow at the tail; give memory back only
-        // when most of the capacity is idle, so steady state never reallocates.
-        if self.minutes.capacity() > 4 * self.minutes.len().max(16) {
-            self.minutes.shrink_to_fit();
-        }
-        if self.hours.capacity() > 4 * self.hours.len().max(16) {
-            self.hours.shrink_to_fit();
-        }
+        let m = self.minutes.drop_below(self.minutes_from);
+        let h = self.hours.drop_below(retention_cut);
         Dropped {
             minutes: m as u64,
             hours: h as u64,
         }
     }
 
-    /// Heap and inline bytes this series holds (dense sketch bins counted
-    /// from their span; allocator overhead not included).
+    /// Heap and inline bytes this series holds (tier arrays with their
+    /// prefix sums, dense sketch bins counted from their span; allocator
+    /// overhead not included).
     pub fn approx_memory_bytes(&self) -> u64 {
-        use std::mem::size_of;
         let mut n = size_of::<Series>()
             + self.key.sli.capacity()
             + self.key.dimension.capacity()
             + self.key.value.capacity()
-            + self.minutes.capacity() * size_of::<MinuteCell>()
-            + self.hours.capacity() * size_of::<(Minute, Bucket)>();
-        for c in &self.minutes {
+            + self.minutes.array_bytes()
+            + self.hours.array_bytes();
+        for c in self.minutes.cells() {
             n += c.values.as_ref().map_or(0, |v| v.len());
         }
-        for (_, b) in &self.hours {
+        for (_, b) in self.hours.cells() {
             if let Some(s) = &b.values {
                 let mut bins = s.bins();
                 let span = match (bins.next(), bins.last()) {

@@ -227,7 +227,7 @@ impl State {
             codec::put_zigzag(out, s.minutes_from);
             codec::put_varint(out, s.minutes.len() as u64);
             let mut prev: Option<Minute> = None;
-            for c in &s.minutes {
+            for c in s.minutes.cells() {
                 match prev {
                     None => codec::put_zigzag(out, c.minute),
                     Some(p) => {
@@ -246,7 +246,7 @@ impl State {
             }
             codec::put_varint(out, s.hours.len() as u64);
             let mut prev: Option<Minute> = None;
-            for (h, b) in &s.hours {
+            for (h, b) in s.hours.cells() {
                 match prev {
                     None => codec::put_zigzag(out, h / MINUTES_PER_HOUR),
                     Some(p) => codec::put_varint(
@@ -278,19 +278,16 @@ impl State {
                 offset: at,
                 expected,
             })?;
-            let mut series = Series::new(key);
             let at = r.position();
-            series.minutes_from = r.zigzag()?;
-            if series.minutes_from != Minute::MIN
-                && floor_hour(series.minutes_from) != series.minutes_from
-            {
+            let minutes_from = r.zigzag()?;
+            if minutes_from != Minute::MIN && floor_hour(minutes_from) != minutes_from {
                 return Err(DecodeError {
                     offset: at,
                     expected: "an hour start as the minute-resolution floor",
                 });
             }
             let count = r.len()?;
-            series.minutes.reserve_exact(count);
+            let mut minutes = Vec::with_capacity(count);
             let mut prev: Option<Minute> = None;
             for _ in 0..count {
                 let at = r.position();
@@ -301,7 +298,7 @@ impl State {
                         expected: "a minute in range",
                     })?,
                 };
-                if minute < series.minutes_from {
+                if minute < minutes_from {
                     return Err(DecodeError {
                         offset: at,
                         expected: "minutes at or above the minute-resolution floor",
@@ -328,7 +325,7 @@ impl State {
                     }
                     Some(Box::from(bytes))
                 };
-                series.minutes.push(MinuteCell {
+                minutes.push(MinuteCell {
                     minute,
                     good,
                     total,
@@ -338,7 +335,7 @@ impl State {
                 });
             }
             let count = r.len()?;
-            series.hours.reserve_exact(count);
+            let mut hours = Vec::with_capacity(count);
             let mut prev: Option<Minute> = None;
             for _ in 0..count {
                 let at = r.position();
@@ -351,9 +348,10 @@ impl State {
                     expected: "an hour in range",
                 })?;
                 prev = Some(hour);
-                series.hours.push((hour, r.bucket()?));
+                hours.push((hour, r.bucket()?));
             }
-            state.slots[id.0 as usize] = Some(series);
+            state.slots[id.0 as usize] =
+                Some(Series::from_tiers(key, minutes_from, minutes, hours));
         }
         if !r.is_at_end() {
             return Err(DecodeError {

@@ -131,7 +131,7 @@ fn deltas_below_minutes_from_reach_only_the_hour_tier() {
     );
     assert_eq!(s.minutes.len(), 10);
     assert_eq!(
-        s.hours.iter().map(|h| h.0).collect::<Vec<_>>(),
+        s.hours.cells().iter().map(|h| h.0).collect::<Vec<_>>(),
         vec![60, 120]
     );
     check(&s, &[(60, 61, 1), (61, 120, 0)]);
@@ -142,6 +142,7 @@ fn backfill_inserts_in_order_and_merges_duplicates() {
     let s = series(&[(10, 1), (5, 1), (7, 1), (5, 2), (200, 1), (70, 1)]);
     assert_eq!(
         s.minutes
+            .cells()
             .iter()
             .map(|c| (c.minute, c.raw_total))
             .collect::<Vec<_>>(),
@@ -149,6 +150,7 @@ fn backfill_inserts_in_order_and_merges_duplicates() {
     );
     assert_eq!(
         s.hours
+            .cells()
             .iter()
             .map(|h| (h.0, h.1.raw_total))
             .collect::<Vec<_>>(),
@@ -169,7 +171,10 @@ fn packed_minute_sketches_merge_like_buckets() {
     let sum = s.sum(0, 10);
     assert_eq!(sum.values.as_ref().unwrap().count(), 8.0);
     assert_eq!(sum, whole);
-    assert_eq!(s.minutes[0].to_bucket().values.unwrap().max(), Some(250.0));
+    assert_eq!(
+        s.minutes.cells()[0].to_bucket().values.unwrap().max(),
+        Some(250.0)
+    );
 }
 
 proptest! {
@@ -202,6 +207,67 @@ proptest! {
                 listed += b.raw_total;
             });
             prop_assert_eq!(listed, want);
+        }
+    }
+}
+
+/// One step of `prefix_sums_match_the_buckets_for_each_lists`.
+#[derive(Clone, Debug)]
+enum Step {
+    /// (minute, weight in thirds, events, with a latency value)
+    Add(Minute, u32, u64, bool),
+    /// Raise the minute cut to this hour and the retention cut to `n` hours
+    /// before it.
+    Compact(Minute, Minute),
+}
+
+proptest! {
+    #[test]
+    fn prefix_sums_match_the_buckets_for_each_lists(
+        steps in prop::collection::vec(
+            prop_oneof![
+                8 => (-300i64..600, 1u32..30, 1u64..5, prop::bool::weighted(0.1))
+                    .prop_map(|(m, w, n, v)| Step::Add(m, w, n, v)),
+                1 => (-300i64..600, 0i64..4).prop_map(|(m, n)| Step::Compact(m, n)),
+            ],
+            1..80,
+        ),
+        ranges in prop::collection::vec((-400i64..700, 0i64..900), 1..10),
+    ) {
+        let mut s = Series::new(SeriesKey::whole("s"));
+        for step in &steps {
+            match step {
+                Step::Add(m, w, n, v) => {
+                    let mut b = Bucket::default();
+                    for i in 0..*n {
+                        b.add_event(i % 2 == 0, f64::from(*w) / 3.0);
+                    }
+                    if *v {
+                        b.add_value(f64::from(*w), 1.0);
+                    }
+                    s.add(*m, &b);
+                }
+                Step::Compact(m, n) => {
+                    let cut = floor_hour(*m);
+                    s.compact(cut, cut - n * MINUTES_PER_HOUR);
+                }
+            }
+            for (from, len) in &ranges {
+                let (from, to) = (*from, from + len);
+                let got = s.sum(from, to);
+                let mut want = Bucket::default();
+                s.for_each(from, to, &mut |_, b| want.merge(b));
+                prop_assert_eq!(
+                    (got.raw_good, got.raw_total),
+                    (want.raw_good, want.raw_total),
+                    "[{}, {})", from, to
+                );
+                for (a, b) in [(got.good, want.good), (got.total, want.total)] {
+                    prop_assert!((a - b).abs() <= 1e-12 * a.abs().max(b.abs()), "{} vs {}", a, b);
+                }
+                let count = |b: &Bucket| b.values.as_ref().map(|v| v.count());
+                prop_assert_eq!(count(&got), count(&want));
+            }
         }
     }
 }

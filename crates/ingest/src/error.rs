@@ -1,6 +1,6 @@
 //! Every error this crate reports, in one place.
 //!
-//! Filter and plan errors are returned by compilation (configuration time);
+//! Filter, selector and plan errors are returned by compilation (configuration time);
 //! line rejections are collected per line by the NDJSON decoder and never stop
 //! a body. Messages are lowercase and name the input, the place and what was
 //! expected, because they reach users verbatim (`lodestar check`, HTTP 400
@@ -50,6 +50,37 @@ impl fmt::Display for FilterError {
     }
 }
 
+/// A selector that does not parse, with where it fails.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct SelectorError {
+    /// Byte offset of the offending text in the selector.
+    pub offset: usize,
+    /// 1-based column of `offset`, counted in characters.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl SelectorError {
+    pub(crate) fn at(src: &str, offset: usize, message: impl Into<String>) -> Self {
+        let mut offset = offset.min(src.len());
+        while !src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        SelectorError {
+            offset,
+            column: src[..offset].chars().count() + 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SelectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
 /// Which filter of an SLI plan an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FilterRole {
@@ -79,6 +110,12 @@ pub enum PlanError {
         role: FilterRole,
         error: FilterError,
     },
+    #[error("sli {sli:?}: {role} selector: {error}")]
+    Selector {
+        sli: String,
+        role: FilterRole,
+        error: SelectorError,
+    },
     #[error("sli {sli:?}: a ratio needs exactly one of a good or a bad filter, found {found}")]
     GoodOrBad { sli: String, found: &'static str },
     #[error("sli {sli:?} is planned more than once; expected unique sli names")]
@@ -96,6 +133,7 @@ impl PlanError {
     pub fn sli(&self) -> &str {
         match self {
             PlanError::Filter { sli, .. }
+            | PlanError::Selector { sli, .. }
             | PlanError::GoodOrBad { sli, .. }
             | PlanError::DuplicateSli { sli }
             | PlanError::DuplicateSegment { sli, .. }

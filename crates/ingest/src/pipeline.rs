@@ -23,6 +23,9 @@ use crate::event::{Event, same_text};
 use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri};
 use crate::ndjson::{self, DecodedLine, Failure, TimeBounds};
 use crate::plan::{Field, PlanKind, SliPlan};
+use crate::selector::SelectorSet;
+
+mod counters;
 
 /// Value of a segment whose attribute is missing from the event.
 pub const NONE_VALUE: &str = "none";
@@ -40,17 +43,21 @@ pub struct Limits {
     pub max_future_secs: i64,
     /// At most this many line errors are listed (all are counted).
     pub max_listed_errors: usize,
+    /// Largest decompressed remote-write body.
+    pub max_decoded_bytes: usize,
 }
 
 impl Limits {
     /// The defaults (1 MiB lines, 5 minutes of clock skew, 100 listed
-    /// errors) with the given retention horizon.
+    /// errors, 32 MiB decompressed remote-write bodies) with the given
+    /// retention horizon.
     pub fn with_oldest_allowed(oldest_allowed: jiff::Timestamp) -> Self {
         Limits {
             max_line_bytes: 1 << 20,
             oldest_allowed,
             max_future_secs: 300,
             max_listed_errors: 100,
+            max_decoded_bytes: 32 << 20,
         }
     }
 }
@@ -101,6 +108,10 @@ pub struct Pipeline {
     dims: Vec<Dimension>,
     /// Distinct attribute keys used as segment dimensions.
     seg_keys: Vec<(KeyId, Box<str>)>,
+    /// Distinct series selectors of counter SLIs.
+    selectors: SelectorSet,
+    /// Indices into `slis` of the counter SLIs, the only ones remote write feeds.
+    counter_slis: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -157,6 +168,13 @@ enum CompiledKind {
         filter: usize,
         field: FieldSource,
     },
+    /// Indices into `Pipeline::selectors`; `good` is the bad selector's
+    /// when `inverted`.
+    Counters {
+        total: usize,
+        good: usize,
+        inverted: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -172,6 +190,9 @@ struct Dimension {
     seg_key: usize,
     /// Values admitted so far (seeded from the store at startup).
     admitted: Mutex<HashSet<Box<str>>>,
+    /// Counter SLIs only: ids of admitted label values, which per-series
+    /// counter state caches instead of the strings.
+    counter_values: Mutex<counters::ValueIds>,
 }
 
 /// What a selected event contributes to its SLI's buckets.
@@ -202,6 +223,7 @@ impl Pipeline {
         let mut slis = Vec::with_capacity(plans.len());
         let mut dims = Vec::new();
         let mut seg_keys: Vec<(KeyId, Box<str>)> = Vec::new();
+        let mut selectors = SelectorSet::default();
         let mut seen = HashSet::new();
 
         for plan in plans {
@@ -248,6 +270,40 @@ impl Pipeline {
                     };
                     match (total, chosen) {
                         (Some(total), Some((good, inverted))) => Some(CompiledKind::Ratio {
+                            total,
+                            good,
+                            inverted,
+                        }),
+                        _ => None,
+                    }
+                }
+                PlanKind::Counters { total, good, bad } => {
+                    let mut selector = |src: &str, role: FilterRole| match selectors.add(src) {
+                        Ok(i) => Some(i),
+                        Err(error) => {
+                            errors.push(PlanError::Selector {
+                                sli: sli.to_owned(),
+                                role,
+                                error,
+                            });
+                            None
+                        }
+                    };
+                    let total = selector(total, FilterRole::Total);
+                    let chosen = match (good, bad) {
+                        (Some(g), None) => selector(g, FilterRole::Good).map(|i| (i, false)),
+                        (None, Some(b)) => selector(b, FilterRole::Bad).map(|i| (i, true)),
+                        (g, _) => {
+                            let found = if g.is_some() { "both" } else { "neither" };
+                            errors.push(PlanError::GoodOrBad {
+                                sli: sli.to_owned(),
+                                found,
+                            });
+                            None
+                        }
+                    };
+                    match (total, chosen) {
+                        (Some(total), Some((good, inverted))) => Some(CompiledKind::Counters {
                             total,
                             good,
                             inverted,
@@ -306,6 +362,7 @@ impl Pipeline {
                     name: dim.as_str().into(),
                     seg_key,
                     admitted: Mutex::new(HashSet::new()),
+                    counter_values: Mutex::default(),
                 });
             }
             if let Some(kind) = kind {
@@ -321,6 +378,12 @@ impl Pipeline {
             return Err(errors);
         }
         let (group_of, groups) = equality_groups(&filters);
+        let counter_slis = slis
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.kind, CompiledKind::Counters { .. }))
+            .map(|(i, _)| i)
+            .collect();
         Ok(Pipeline {
             id: NEXT_PIPELINE_ID.fetch_add(1, Ordering::Relaxed),
             n_keys: keys.len(),
@@ -330,6 +393,8 @@ impl Pipeline {
             slis,
             dims,
             seg_keys,
+            selectors,
+            counter_slis,
         })
     }
 
@@ -538,6 +603,8 @@ impl Pipeline {
                         _ => continue,
                     }
                 }
+                // Fed by remote write only.
+                CompiledKind::Counters { .. } => continue,
             };
 
             let mut whole = whole_series[i];

@@ -1,18 +1,19 @@
 //! What the server asks the pipeline to compute: one plan per SLI, built
 //! from the spec's `lodestar` metric sources.
 //!
-//! Plans are plain data with filters as source text; `Pipeline::compile`
-//! validates them. This module must not depend on the spec crate: the server
+//! Plans are plain data with filters and series selectors as source text;
+//! `Pipeline::compile` validates them. This module must not depend on the spec crate: the server
 //! translates OpenSLO into plans, so ingest stays usable without YAML.
 
-/// One SLI to compute from events.
+/// One SLI to compute from events or remote-write counters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SliPlan {
     /// The SLI's name; series keys carry it.
     pub name: String,
     /// Ratio or threshold, with the filters that select events.
     pub kind: PlanKind,
-    /// Attribute keys to segment by (e.g. `region`); each is a dimension.
+    /// Attribute keys (label names for counters) to segment by (e.g.
+    /// `region`); each is a dimension.
     pub segments: Vec<String>,
     /// Distinct values kept per dimension before new ones fold into `other`.
     pub max_segment_values: usize,
@@ -30,6 +31,19 @@ pub enum PlanKind {
     },
     /// Events matching `filter` contribute `field` to a distribution.
     Threshold { filter: String, field: Field },
+    /// Increases of remote-write counters. All three are Prometheus series
+    /// selectors and exactly one of `good` / `bad` is set. Every series
+    /// matching `total` adds its increase to the total; with `good`, series
+    /// matching `good` add theirs to the good count (they need not match
+    /// `total`: a histogram's `_bucket{le="0.3"}` over its `_count`); with
+    /// `bad`, a total series counts as good unless it also matches `bad`, so
+    /// good is total minus bad. A `bad` series outside `total` is reported
+    /// and ignored.
+    Counters {
+        total: String,
+        good: Option<String>,
+        bad: Option<String>,
+    },
 }
 
 /// The numeric field a threshold SLI reads from each event.

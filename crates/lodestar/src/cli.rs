@@ -33,6 +33,65 @@ pub enum Command {
     Status(StatusArgs),
     /// Backfill history from an NDJSON file into a running server.
     Replay(ReplayArgs),
+    /// Generate rules for a metrics engine from specs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Convert specs from other formats (Sloth, OpenSLO v1alpha) or to Grafana dashboards.
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Prometheus recording and multi-window multi-burn-rate alerting rules.
+    Prometheus(PromRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PromRulesArgs {
+    /// Spec files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Write the rule file here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Events a page needs in its long window (fewer: a low-traffic ticket instead).
+    #[arg(long, default_value_t = 100)]
+    pub min_events: u64,
+    /// Accept common deviations from OpenSLO, with warnings.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConvertFrom {
+    /// Sloth `prometheus/v1` or Kubernetes `PrometheusServiceLevel`.
+    Sloth,
+    /// OpenSLO `openslo/v1alpha`.
+    #[value(name = "openslo-v1alpha")]
+    OpensloV1alpha,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConvertTo {
+    /// Grafana dashboard JSON over Lodestar's /metrics.
+    Grafana,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Source format (writes OpenSLO v1).
+    #[arg(long, conflicts_with = "to", required_unless_present = "to")]
+    pub from: Option<ConvertFrom>,
+    /// Target format (reads OpenSLO v1).
+    #[arg(long)]
+    pub to: Option<ConvertTo>,
+    /// Input files (or folders, with --to).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Write here instead of standard output (with --to grafana: a folder,
+    /// one JSON file per dashboard).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -186,5 +245,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fmt(a) => crate::check::fmt(a),
         Command::Status(a) => crate::status::status(a),
         Command::Replay(a) => crate::client::replay(a),
+        Command::Rules(RulesCommand::Prometheus(a)) => crate::convert::prometheus_rules(a),
+        Command::Convert(a) => crate::convert::convert(a),
     }
 }

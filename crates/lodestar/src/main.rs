@@ -5,6 +5,7 @@
 mod check;
 mod cli;
 mod client;
+mod convert;
 mod demo;
 mod serve;
 mod status;

@@ -59,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(get_metrics))
         .route("/api/v1/events", post(post_events))
+        .route("/api/v1/write", post(post_remote_write))
         .route("/api/v1/slos", get(list_slos))
         .route("/api/v1/slos/{name}", get(get_slo))
         .route("/api/v1/slos/{name}/segments", get(get_segments))
@@ -168,6 +169,54 @@ async fn post_events(
     Ok((status, Json(view::ingest_document(&report))).into_response())
 }
 
+/// Prometheus remote write 1.0. Prometheus only reads the status: 204 when
+/// the body decoded (the counts are in `X-Lodestar-Accepted` and
+/// `X-Lodestar-Rejected`), 400 with a message when it did not (Prometheus
+/// drops such a batch instead of retrying it), 503 + Retry-After under
+/// overload (Prometheus retries).
+async fn post_remote_write(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Ingest)?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or("snappy", str::trim);
+    if !encoding.eq_ignore_ascii_case("snappy") {
+        return Err(ApiError::BadRequest(format!(
+            "unsupported content-encoding {encoding:?}; remote write bodies are snappy-compressed (Content-Encoding: snappy)"
+        )));
+    }
+    let limit = state.options.limits.max_body_bytes;
+    let body = read_body(&headers, body, limit).await?;
+    let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
+        .await
+        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
+        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
+    let st = state.clone();
+    let report = tokio::task::spawn_blocking(move || st.ingest_remote_write(&body))
+        .await
+        .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
+    if !report.errors.is_empty() {
+        tracing::debug!(
+            rejected = report.rejected,
+            first = %report.errors[0],
+            "remote write: samples rejected"
+        );
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    for (name, n) in [
+        ("x-lodestar-accepted", report.accepted),
+        ("x-lodestar-rejected", report.rejected),
+    ] {
+        resp.headers_mut()
+            .insert(name, axum::http::HeaderValue::from(n));
+    }
+    Ok(resp)
+}
+
 /// `at` and history options shared by the read endpoints.
 #[derive(Debug, Default, Deserialize)]
 struct ReadParams {
@@ -244,13 +293,23 @@ async fn get_slo(
     Ok(Json(doc).into_response())
 }
 
-async fn get_metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn get_metrics(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     authorize(&state, &headers, Scope::Read)?;
     let st = state.clone();
     let text = tokio::task::spawn_blocking(move || crate::metrics::render(&st, st.clock.now()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 async fn get_segments(

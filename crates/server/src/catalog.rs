@@ -12,11 +12,15 @@ use std::sync::Arc;
 use ingest::{Field, PlanKind, SliPlan};
 use spec::{Aggregate, BudgetingMethod, DurationUnit, Mode, Op, Sli, SliSpec, SpecSet};
 
+use crate::promql::{PromEngines, PromSli, Resolution};
+
 /// Where an objective's data comes from.
 #[derive(Clone, Debug)]
 pub enum Source {
     /// Lodestar's own events, stored under this SLI name.
     Events { sli: String },
+    /// Counters in a Prometheus-compatible engine, queried on each read.
+    Prometheus(PromSli),
     /// A source this server cannot evaluate; the message says why.
     Unsupported(String),
 }
@@ -87,6 +91,7 @@ impl Catalog {
             return Err(warnings);
         };
         let mut problems = Vec::new();
+        let engines = PromEngines::build(&set.data_sources, &mut problems, &mut warnings);
         let mut plans: Vec<SliPlan> = Vec::new();
         // SLI name -> (plan index, where it was defined), so two different
         // SLIs cannot share a store series by accident.
@@ -103,8 +108,10 @@ impl Catalog {
                     ));
                     continue;
                 };
-                let source = match plan_for(sli) {
-                    Ok(plan) => {
+                let prometheus = prometheus_source(&engines, sli, &mut problems);
+                let source = match (prometheus, plan_for(sli)) {
+                    (Some(source), _) => source,
+                    (None, Ok(plan)) => {
                         match plan_of.get(&plan.name) {
                             Some((i, first)) => {
                                 if plans[*i] != plan {
@@ -122,7 +129,7 @@ impl Catalog {
                         }
                         Source::Events { sli: plan.name }
                     }
-                    Err(why) => Source::Unsupported(why),
+                    (None, Err(why)) => Source::Unsupported(why),
                 };
                 objectives.push(ObjectiveEntry {
                     name: o.name.clone(),
@@ -201,12 +208,36 @@ impl Catalog {
     }
 }
 
+/// The source of an SLI of type `prometheus`; `None` for other SLIs.
+/// Problems that refuse the spec set go to `problems`, once each even when
+/// several objectives share the SLI.
+fn prometheus_source(
+    engines: &PromEngines,
+    sli: &Sli,
+    problems: &mut Vec<String>,
+) -> Option<Source> {
+    Some(match engines.resolve(sli) {
+        Resolution::NotPrometheus => return None,
+        Resolution::Ready(p) => Source::Prometheus(p),
+        Resolution::Unsupported(why) => Source::Unsupported(why),
+        Resolution::Invalid(errs) => {
+            let summary = errs.join("; ");
+            for e in errs {
+                if !problems.contains(&e) {
+                    problems.push(e);
+                }
+            }
+            Source::Unsupported(summary)
+        }
+    })
+}
+
 /// The ingest plan of an event-based SLI, or why it is not one.
 fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
     let lodestar = |m: &spec::MetricSource| -> Result<spec::LodestarQuery, String> {
         m.lodestar.clone().ok_or_else(|| {
             format!(
-                "metricSource type {:?} is not evaluated by this server (only type lodestar events are)",
+                "metricSource type {:?} is not evaluated by this server (only types lodestar and prometheus are)",
                 m.source_type
             )
         })
@@ -217,15 +248,25 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
             good, bad, total, ..
         } => {
             let t = lodestar(total)?;
-            let good = good.as_ref().map(lodestar).transpose()?.map(|q| q.filter);
-            let bad = bad.as_ref().map(lodestar).transpose()?.map(|q| q.filter);
+            let good = good.as_ref().map(lodestar).transpose()?;
+            let bad = bad.as_ref().map(lodestar).transpose()?;
+            // The spec crate guarantees good/bad use `metric` exactly when
+            // total does: remote-write counters instead of events.
+            let kind = match t.metric {
+                Some(total) => PlanKind::Counters {
+                    total,
+                    good: good.and_then(|q| q.metric),
+                    bad: bad.and_then(|q| q.metric),
+                },
+                None => PlanKind::Ratio {
+                    total: t.filter,
+                    good: good.map(|q| q.filter),
+                    bad: bad.map(|q| q.filter),
+                },
+            };
             Ok(SliPlan {
                 name,
-                kind: PlanKind::Ratio {
-                    total: t.filter,
-                    good,
-                    bad,
-                },
+                kind,
                 segments: t.segments,
                 max_segment_values: t.max_segments as usize,
             })

@@ -14,7 +14,9 @@ use crate::view;
 
 /// Escapes a label value for the text format.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn float(v: f64) -> String {
@@ -56,6 +58,9 @@ impl Family<'_> {
     }
 }
 
+/// Reads one figure from an objective document.
+type Getter = fn(&Value) -> Option<f64>;
+
 const STATUSES: [&str; 5] = ["healthy", "at_risk", "exhausted", "no_data", "error"];
 
 /// The SLO part of the exposition, from an `/api/v1/slos` document.
@@ -74,9 +79,17 @@ pub fn render_slos(doc: &Value, out: &mut String) {
             ));
         }
     }
-    let gauges: [(&str, &str, fn(&Value) -> Option<f64>); 5] = [
-        ("lodestar_slo_sli_ratio", "The SLI over the SLO window (good / total).", |o| o["sli"]["value"].as_f64()),
-        ("lodestar_slo_objective_ratio", "The objective's target.", |o| o["target"].as_f64()),
+    let gauges: [(&str, &str, Getter); 5] = [
+        (
+            "lodestar_slo_sli_ratio",
+            "The SLI over the SLO window (good / total).",
+            |o| o["sli"]["value"].as_f64(),
+        ),
+        (
+            "lodestar_slo_objective_ratio",
+            "The objective's target.",
+            |o| o["target"].as_f64(),
+        ),
         (
             "lodestar_slo_error_budget_remaining_ratio",
             "Fraction of the error budget left (1 untouched, <= 0 exhausted).",
@@ -98,11 +111,20 @@ pub fn render_slos(doc: &Value, out: &mut String) {
         let mut f = Family { out };
         for (slo, obj, svc, o) in &rows {
             if let Some(v) = get(o) {
-                f.sample(name, &[("slo", slo), ("objective", obj), ("service", svc)], v);
+                f.sample(
+                    name,
+                    &[("slo", slo), ("objective", obj), ("service", svc)],
+                    v,
+                );
             }
         }
     }
-    Family::header(out, "lodestar_slo_burn_rate", "gauge", "Error budget burn rate over a trailing window.");
+    Family::header(
+        out,
+        "lodestar_slo_burn_rate",
+        "gauge",
+        "Error budget burn rate over a trailing window.",
+    );
     let mut f = Family { out };
     for (slo, obj, svc, o) in &rows {
         if let Some(map) = o["burn_rates"].as_object() {
@@ -110,7 +132,12 @@ pub fn render_slos(doc: &Value, out: &mut String) {
                 if let Some(v) = v.as_f64() {
                     f.sample(
                         "lodestar_slo_burn_rate",
-                        &[("slo", slo), ("objective", obj), ("service", svc), ("window", window)],
+                        &[
+                            ("slo", slo),
+                            ("objective", obj),
+                            ("service", svc),
+                            ("window", window),
+                        ],
                         v,
                     );
                 }
@@ -129,20 +156,35 @@ pub fn render_slos(doc: &Value, out: &mut String) {
             if let Some(v) = o["sli"][kind].as_f64() {
                 f.sample(
                     "lodestar_slo_window_events",
-                    &[("slo", slo), ("objective", obj), ("service", svc), ("kind", kind)],
+                    &[
+                        ("slo", slo),
+                        ("objective", obj),
+                        ("service", svc),
+                        ("kind", kind),
+                    ],
                     v,
                 );
             }
         }
     }
-    Family::header(out, "lodestar_slo_status", "gauge", "1 for the objective's current status, 0 for the others.");
+    Family::header(
+        out,
+        "lodestar_slo_status",
+        "gauge",
+        "1 for the objective's current status, 0 for the others.",
+    );
     let mut f = Family { out };
     for (slo, obj, svc, o) in &rows {
         let current = o["status"].as_str().unwrap_or("error");
         for st in STATUSES {
             f.sample(
                 "lodestar_slo_status",
-                &[("slo", slo), ("objective", obj), ("service", svc), ("status", st)],
+                &[
+                    ("slo", slo),
+                    ("objective", obj),
+                    ("service", svc),
+                    ("status", st),
+                ],
                 if st == current { 1.0 } else { 0.0 },
             );
         }
@@ -158,7 +200,12 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
     render_slos(&doc, &mut out);
 
     let c = &state.counters;
-    Family::header(&mut out, "lodestar_ingest_events_total", "counter", "Events and samples received, by source and result.");
+    Family::header(
+        &mut out,
+        "lodestar_ingest_events_total",
+        "counter",
+        "Events and samples received, by source and result.",
+    );
     let mut f = Family { out: &mut out };
     for (source, result, v) in [
         ("ndjson", "accepted", &c.events_accepted),
@@ -166,20 +213,46 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
         ("remote_write", "accepted", &c.samples_accepted),
         ("remote_write", "rejected", &c.samples_rejected),
     ] {
-        f.sample("lodestar_ingest_events_total", &[("source", source), ("result", result)], v.load(Ordering::Relaxed) as f64);
+        f.sample(
+            "lodestar_ingest_events_total",
+            &[("source", source), ("result", result)],
+            v.load(Ordering::Relaxed) as f64,
+        );
     }
-    Family::header(&mut out, "lodestar_ingest_requests_total", "counter", "Ingest requests handled, by source.");
+    Family::header(
+        &mut out,
+        "lodestar_ingest_requests_total",
+        "counter",
+        "Ingest requests handled, by source.",
+    );
     let mut f = Family { out: &mut out };
-    f.sample("lodestar_ingest_requests_total", &[("source", "ndjson")], c.ingest_requests.load(Ordering::Relaxed) as f64);
+    f.sample(
+        "lodestar_ingest_requests_total",
+        &[("source", "ndjson")],
+        c.ingest_requests.load(Ordering::Relaxed) as f64,
+    );
     f.sample(
         "lodestar_ingest_requests_total",
         &[("source", "remote_write")],
         c.remote_write_requests.load(Ordering::Relaxed) as f64,
     );
-    Family::header(&mut out, "lodestar_reloads_total", "counter", "Spec reloads, by result.");
+    Family::header(
+        &mut out,
+        "lodestar_reloads_total",
+        "counter",
+        "Spec reloads, by result.",
+    );
     let mut f = Family { out: &mut out };
-    f.sample("lodestar_reloads_total", &[("result", "ok")], c.reloads.load(Ordering::Relaxed) as f64);
-    f.sample("lodestar_reloads_total", &[("result", "refused")], c.reload_failures.load(Ordering::Relaxed) as f64);
+    f.sample(
+        "lodestar_reloads_total",
+        &[("result", "ok")],
+        c.reloads.load(Ordering::Relaxed) as f64,
+    );
+    f.sample(
+        "lodestar_reloads_total",
+        &[("result", "refused")],
+        c.reload_failures.load(Ordering::Relaxed) as f64,
+    );
 
     let (cumulative, sum) = c.evaluation.snapshot();
     Family::header(
@@ -190,21 +263,56 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
     );
     let mut f = Family { out: &mut out };
     for (i, b) in DURATION_BUCKETS.iter().enumerate() {
-        f.sample("lodestar_evaluation_duration_seconds_bucket", &[("le", &float(*b))], cumulative[i] as f64);
+        f.sample(
+            "lodestar_evaluation_duration_seconds_bucket",
+            &[("le", &float(*b))],
+            cumulative[i] as f64,
+        );
     }
     let count = *cumulative.last().unwrap_or(&0) as f64;
-    f.sample("lodestar_evaluation_duration_seconds_bucket", &[("le", "+Inf")], count);
+    f.sample(
+        "lodestar_evaluation_duration_seconds_bucket",
+        &[("le", "+Inf")],
+        count,
+    );
     f.sample("lodestar_evaluation_duration_seconds_sum", &[], sum);
     f.sample("lodestar_evaluation_duration_seconds_count", &[], count);
 
     let stats = state.store.stats();
-    Family::header(&mut out, "lodestar_store_series", "gauge", "Series in the store (whole SLIs and segments).");
+    Family::header(
+        &mut out,
+        "lodestar_store_series",
+        "gauge",
+        "Series in the store (whole SLIs and segments).",
+    );
     Family { out: &mut out }.sample("lodestar_store_series", &[], stats.series as f64);
-    Family::header(&mut out, "lodestar_store_bytes", "gauge", "Bytes on disk, by kind.");
+    Family::header(
+        &mut out,
+        "lodestar_store_bytes",
+        "gauge",
+        "Bytes on disk, by kind.",
+    );
     let mut f = Family { out: &mut out };
-    f.sample("lodestar_store_bytes", &[("kind", "wal")], stats.wal_bytes as f64);
-    f.sample("lodestar_store_bytes", &[("kind", "snapshot")], stats.snapshot_bytes as f64);
-    Family::header(&mut out, "lodestar_store_memory_bytes", "gauge", "Approximate bytes of stored buckets in memory.");
-    Family { out: &mut out }.sample("lodestar_store_memory_bytes", &[], stats.approx_memory_bytes as f64);
+    f.sample(
+        "lodestar_store_bytes",
+        &[("kind", "wal")],
+        stats.wal_bytes as f64,
+    );
+    f.sample(
+        "lodestar_store_bytes",
+        &[("kind", "snapshot")],
+        stats.snapshot_bytes as f64,
+    );
+    Family::header(
+        &mut out,
+        "lodestar_store_memory_bytes",
+        "gauge",
+        "Approximate bytes of stored buckets in memory.",
+    );
+    Family { out: &mut out }.sample(
+        "lodestar_store_memory_bytes",
+        &[],
+        stats.approx_memory_bytes as f64,
+    );
     out
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use ingest::{Batch, IngestReport};
+use ingest::{Batch, IngestReport, RemoteWriteError, RemoteWriteReport};
 use jiff::Timestamp;
 use store::{SeriesKey, Store};
 
@@ -93,14 +93,20 @@ pub struct DurationHistogram {
 }
 
 /// Upper bounds (seconds) of the evaluation-duration buckets.
-pub const DURATION_BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+pub const DURATION_BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 impl DurationHistogram {
     pub fn observe(&self, d: std::time::Duration) {
         let secs = d.as_secs_f64();
-        let i = DURATION_BUCKETS.iter().position(|b| secs <= *b).unwrap_or(DURATION_BUCKETS.len());
+        let i = DURATION_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(DURATION_BUCKETS.len());
         self.counts[i].fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
     }
 
     /// (cumulative count per bucket including +Inf, sum in seconds).
@@ -114,7 +120,10 @@ impl DurationHistogram {
                 acc
             })
             .collect();
-        (cumulative, self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6)
+        (
+            cumulative,
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        )
     }
 }
 
@@ -132,6 +141,8 @@ pub struct AppState {
     pub ingest_permits: tokio::sync::Semaphore,
     /// Operational counters.
     pub counters: Counters,
+    /// Remote-write counter baselines; survives reloads (see `ingest::CounterState`).
+    pub remote_write: ingest::CounterState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -162,6 +173,7 @@ impl AppState {
             clock,
             ingest_permits: tokio::sync::Semaphore::new(permits),
             counters: Counters::default(),
+            remote_write: ingest::CounterState::new(),
         }
     }
 
@@ -211,31 +223,13 @@ impl AppState {
                 .unwrap_or(Timestamp::MIN),
             max_future_secs: 300,
             max_listed_errors: 100,
+            max_decoded_bytes: self.options.limits.max_body_bytes,
         };
         let mut batch = Batch::new();
         let report = catalog
             .pipeline
             .ingest_ndjson(body, &limits, now, &mut batch);
-        if !batch.is_empty() {
-            let deltas: Vec<(SeriesKey, slo::Minute, slo::Bucket)> = batch
-                .deltas()
-                .into_iter()
-                .map(|(k, m, b)| {
-                    (
-                        SeriesKey {
-                            sli: k.sli,
-                            dimension: k.dimension,
-                            value: k.value,
-                        },
-                        m,
-                        b,
-                    )
-                })
-                .collect();
-            self.store
-                .append(&deltas)
-                .map_err(|e| ApiError::Internal(format!("storing events: {e}")))?;
-        }
+        self.append_batch(&batch, "events")?;
         self.counters
             .ingest_requests
             .fetch_add(1, Ordering::Relaxed);
@@ -246,5 +240,70 @@ impl AppState {
             .events_rejected
             .fetch_add(report.rejected, Ordering::Relaxed);
         Ok(report)
+    }
+
+    /// Decodes a Prometheus remote-write body (snappy block format around a
+    /// protobuf `WriteRequest`), turns the counters that SLI selectors match
+    /// into increases, and stores them durably: when this returns Ok, they
+    /// survive a crash. A body that does not decode is refused whole.
+    /// Blocking: call it from a blocking thread.
+    pub fn ingest_remote_write(&self, body: &[u8]) -> Result<RemoteWriteReport, ApiError> {
+        let now = self.clock.now();
+        let catalog = self.catalog();
+        let limits = ingest::Limits {
+            oldest_allowed: now
+                .checked_sub(jiff::SignedDuration::from_mins(
+                    self.options.retention_minutes,
+                ))
+                .unwrap_or(Timestamp::MIN),
+            max_decoded_bytes: self.options.limits.max_body_bytes,
+            ..ingest::Limits::with_oldest_allowed(Timestamp::MIN)
+        };
+        let mut batch = Batch::new();
+        let report = catalog
+            .pipeline
+            .ingest_remote_write(body, &limits, now, &self.remote_write, &mut batch)
+            .map_err(|e| match e {
+                RemoteWriteError::TooLarge { max, .. } => ApiError::TooLarge { limit: max },
+                other => ApiError::BadRequest(other.to_string()),
+            })?;
+        // A failed append loses these increases: the counter baselines have
+        // already moved on (see the crate docs of `ingest::CounterState`).
+        self.append_batch(&batch, "remote-write samples")?;
+        self.counters
+            .remote_write_requests
+            .fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .samples_accepted
+            .fetch_add(report.accepted, Ordering::Relaxed);
+        self.counters
+            .samples_rejected
+            .fetch_add(report.rejected, Ordering::Relaxed);
+        Ok(report)
+    }
+
+    /// Durably appends a batch's deltas (no-op when empty).
+    fn append_batch(&self, batch: &Batch, what: &str) -> Result<(), ApiError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let deltas: Vec<(SeriesKey, slo::Minute, slo::Bucket)> = batch
+            .deltas()
+            .into_iter()
+            .map(|(k, m, b)| {
+                (
+                    SeriesKey {
+                        sli: k.sli,
+                        dimension: k.dimension,
+                        value: k.value,
+                    },
+                    m,
+                    b,
+                )
+            })
+            .collect();
+        self.store
+            .append(&deltas)
+            .map_err(|e| ApiError::Internal(format!("storing {what}: {e}")))
     }
 }

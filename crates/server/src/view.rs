@@ -1,6 +1,11 @@
 //! The documents the API serves and the CLI prints. Every SLO figure shown
 //! anywhere comes from `objective_document`/`slo_value`, so the API, the
 //! terminal and (later) the dashboard cannot disagree.
+//!
+//! Objectives whose SLI lives in a Prometheus-compatible engine are
+//! evaluated by querying it (`promql`), so these functions block: call them
+//! from a blocking thread. An engine failure becomes that objective's
+//! `"status": "error"` with the engine's message, never figures of zero.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -8,6 +13,7 @@ use store::{SeriesKey, Store};
 
 use crate::catalog::{Catalog, ObjectiveEntry, SloEntry, Source};
 use crate::error::ApiError;
+use crate::promql::{PromSession, PromSource};
 
 /// RFC 3339 text of a minute index.
 pub fn minute_to_rfc3339(m: slo::Minute) -> String {
@@ -16,12 +22,14 @@ pub fn minute_to_rfc3339(m: slo::Minute) -> String {
         .unwrap_or_default()
 }
 
-/// `{"slos": [...]}` for every SLO at `at`.
+/// `{"slos": [...]}` for every SLO at `at`. Blocking (see
+/// [`objective_document`]).
 pub fn slos_document(catalog: &Catalog, store: &Store, at: Timestamp, history: usize) -> Value {
+    let session = PromSession::default();
     let slos: Vec<Value> = catalog
         .slos
         .iter()
-        .map(|e| slo_value(e, store, at, history))
+        .map(|e| slo_value_in(e, store, at, history, &session))
         .collect();
     json!({ "at": at.to_string(), "slos": slos })
 }
@@ -52,55 +60,56 @@ fn status_rank(s: &str) -> u8 {
     }
 }
 
-fn evaluate_objective<'a>(
-    o: &'a ObjectiveEntry,
+/// The evaluation and budget history of one objective, from wherever its
+/// data lives. `Err` says why there are no figures: an invalid definition,
+/// an unsupported source, or an engine failure (never a silent zero).
+fn evaluate_objective(
+    def: &slo::ObjectiveDef,
+    source: &Source,
     store: &Store,
     at: Timestamp,
-) -> Result<(slo::Evaluation, &'a slo::ObjectiveDef), String> {
-    let def = o.def.as_ref().map_err(|e| e.clone())?;
-    let sli = match &o.source {
-        Source::Events { sli } => sli,
-        Source::Unsupported(why) => return Err(why.clone()),
-    };
-    let reader = store.read();
-    let key = SeriesKey {
-        sli: sli.clone(),
-        dimension: String::new(),
-        value: String::new(),
-    };
-    let eval = match reader.series(&key) {
-        Some(view) => slo::evaluate(def, &view, at),
-        None => slo::evaluate(
-            def,
-            &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
-            at,
-        ),
-    };
-    Ok((eval, def))
-}
-
-fn budget_history(o: &ObjectiveEntry, store: &Store, at: Timestamp, points: usize) -> Vec<Value> {
-    let (Ok(def), Source::Events { sli }) = (&o.def, &o.source) else {
-        return Vec::new();
-    };
-    let reader = store.read();
-    let key = SeriesKey {
-        sli: sli.clone(),
-        dimension: String::new(),
-        value: String::new(),
-    };
-    let hist = match reader.series(&key) {
-        Some(view) => slo::budget_history(def, &view, at, points),
-        None => slo::budget_history(
-            def,
-            &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
-            at,
-            points,
-        ),
-    };
-    hist.into_iter()
-        .map(|(m, r)| json!({ "t": minute_to_rfc3339(m), "remaining": r }))
-        .collect()
+    history: usize,
+    session: &PromSession,
+) -> Result<(slo::Evaluation, Vec<(slo::Minute, f64)>), String> {
+    fn run(
+        def: &slo::ObjectiveDef,
+        data: &dyn slo::BucketSource,
+        at: Timestamp,
+        history: usize,
+    ) -> (slo::Evaluation, Vec<(slo::Minute, f64)>) {
+        (
+            slo::evaluate(def, data, at),
+            slo::budget_history(def, data, at, history),
+        )
+    }
+    match source {
+        Source::Events { sli } => {
+            let reader = store.read();
+            let key = SeriesKey {
+                sli: sli.clone(),
+                dimension: String::new(),
+                value: String::new(),
+            };
+            Ok(match reader.series(&key) {
+                Some(view) => run(def, &view, at, history),
+                None => run(
+                    def,
+                    &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
+                    at,
+                    history,
+                ),
+            })
+        }
+        Source::Prometheus(sli) => {
+            let data = PromSource::new(sli, session);
+            let out = run(def, &data, at, history);
+            match data.failure() {
+                Some(f) => Err(f.to_string()),
+                None => Ok(out),
+            }
+        }
+        Source::Unsupported(why) => Err(why.clone()),
+    }
 }
 
 fn evaluation_value(e: &slo::Evaluation) -> Value {
@@ -119,15 +128,33 @@ fn evaluation_value(e: &slo::Evaluation) -> Value {
 }
 
 /// One objective's figures at `at`.
+///
+/// Blocking: objectives of type `prometheus` query their engine, so call
+/// this (and every `*_document` function here) from a blocking thread.
 pub fn objective_document(
     o: &ObjectiveEntry,
     store: &Store,
     at: Timestamp,
     history: usize,
 ) -> (Value, Option<slo::Evaluation>) {
+    objective_document_in(o, store, at, history, &PromSession::default())
+}
+
+fn objective_document_in(
+    o: &ObjectiveEntry,
+    store: &Store,
+    at: Timestamp,
+    history: usize,
+    session: &PromSession,
+) -> (Value, Option<slo::Evaluation>) {
     let mut doc = json!({ "name": o.name, "display_name": o.display_name });
-    let eval = match evaluate_objective(o, store, at) {
-        Ok((eval, def)) => {
+    let outcome = o.def.as_ref().map_err(|e| e.clone()).and_then(|def| {
+        evaluate_objective(def, &o.source, store, at, history, session).map(|r| (def, r))
+    });
+    let mut points = Vec::new();
+    let eval = match outcome {
+        Ok((def, (eval, hist))) => {
+            points = hist;
             let mut v = evaluation_value(&eval);
             v["target"] = json!(def.target);
             v["window_from"] = json!(minute_to_rfc3339(eval.window_from));
@@ -145,7 +172,10 @@ pub fn objective_document(
         }
     };
     if history > 0 {
-        doc["budget_history"] = Value::Array(budget_history(o, store, at, history));
+        doc["budget_history"] = points
+            .into_iter()
+            .map(|(m, r)| json!({ "t": minute_to_rfc3339(m), "remaining": r }))
+            .collect();
     }
     (doc, eval)
 }
@@ -165,13 +195,24 @@ fn budgeting_method(m: &spec::BudgetingMethod) -> &'static str {
 }
 
 /// The whole SLO document (the shape `GET /api/v1/slos/{name}` serves).
+/// Blocking (see [`objective_document`]).
 pub fn slo_value(entry: &SloEntry, store: &Store, at: Timestamp, history: usize) -> Value {
+    slo_value_in(entry, store, at, history, &PromSession::default())
+}
+
+fn slo_value_in(
+    entry: &SloEntry,
+    store: &Store,
+    at: Timestamp,
+    history: usize,
+    session: &PromSession,
+) -> Value {
     let s = &entry.spec;
     let mut objectives = Vec::new();
     let mut evals = Vec::new();
     let mut worst = String::from("healthy");
     for o in &entry.objectives {
-        let (doc, eval) = objective_document(o, store, at, history);
+        let (doc, eval) = objective_document_in(o, store, at, history, session);
         let st = doc["status"].as_str().unwrap_or("error");
         if status_rank(st) > status_rank(&worst) {
             worst = st.to_string();
@@ -233,8 +274,10 @@ pub fn slo_value(entry: &SloEntry, store: &Store, at: Timestamp, history: usize)
     doc
 }
 
-/// Journeys with their steps and each step's SLO status.
+/// Journeys with their steps and each step's SLO status. Blocking (see
+/// [`objective_document`]).
 pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Value {
+    let session = PromSession::default();
     let journeys: Vec<Value> = catalog
         .specs
         .journeys
@@ -249,7 +292,7 @@ pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Val
                         .iter()
                         .filter_map(|n| catalog.slo(n))
                         .map(|e| {
-                            let v = slo_value(e, store, at, 0);
+                            let v = slo_value_in(e, store, at, 0, &session);
                             json!({ "name": v["name"], "status": v["status"], "objectives": v["objectives"] })
                         })
                         .collect();

@@ -99,7 +99,14 @@ fn order(shape: Shape) -> &'static [&'static str] {
         Shape::RatioMetric => &["counter", "good", "bad", "total", "rawType", "raw"],
         Shape::MetricHolder => &["metricSource"],
         Shape::MetricSource => &["metricSourceRef", "type", "spec"],
-        Shape::LodestarSpec => &["filter", "field", "aggregate", "segments", "maxSegments"],
+        Shape::LodestarSpec => &[
+            "filter",
+            "metric",
+            "field",
+            "aggregate",
+            "segments",
+            "maxSegments",
+        ],
         Shape::BurnRate => &["kind", "op", "threshold", "lookbackWindow", "alertAfter"],
         Shape::JourneyStep => &["name", "displayName", "description", "slos"],
         Shape::Spec(spec) => match spec {

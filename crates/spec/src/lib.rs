@@ -10,6 +10,7 @@
 //! file, line, column and property path. Everything but [`load_paths`] is
 //! pure: no clock, no environment, no IO.
 
+pub mod convert;
 mod decode;
 mod diagnostic;
 mod duration;

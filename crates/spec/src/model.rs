@@ -205,12 +205,18 @@ pub struct MetricSource {
 }
 
 /// The `spec` of a `type: lodestar` metric source: which of Lodestar's own
-/// events count, and how.
+/// events (or remote-write counters) count, and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LodestarQuery {
-    /// A CEL expression over the event; checked by the ingest crate.
+    /// A CEL expression over the event; checked by the ingest crate. Empty
+    /// when `metric` is set.
     pub filter: String,
-    /// Where the filter's value starts, for CEL error messages.
+    /// A Prometheus series selector of remote-write counters (ratio SLIs
+    /// only), e.g. `http_requests_total{code!~"5.."}`; checked by the ingest
+    /// crate. `None` for event sources. In a ratio, good/bad and total all
+    /// use `filter` or all use `metric`.
+    pub metric: Option<String>,
+    /// Where the filter's (or metric's) value starts, for error messages.
     pub filter_location: Location,
     /// The measured field of threshold SLIs: `duration_ms` (default) or an
     /// attribute name. Ratio sources keep the default.
@@ -218,8 +224,8 @@ pub struct LodestarQuery {
     /// How threshold values are summarised (default p95). Ratio sources
     /// count events and carry [`Aggregate::Count`].
     pub aggregate: Aggregate,
-    /// Attribute keys to break the SLI down by; only on threshold sources
-    /// and on a ratio's `total`.
+    /// Attribute keys (label names for `metric` sources) to break the SLI
+    /// down by; only on threshold sources and on a ratio's `total`.
     pub segments: Vec<String>,
     /// Values kept per segment dimension before folding into `other`
     /// (default 50).

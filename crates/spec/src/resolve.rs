@@ -142,7 +142,7 @@ impl Resolver<'_> {
             None => None,
         };
         let source_type = match (&d.source_type, data_source) {
-            (Some((t, at)), Some(ds)) if *t != ds.source_type => {
+            (Some((t, at)), Some(ds)) if !t.eq_ignore_ascii_case(&ds.source_type) => {
                 sink.error(
                     at,
                     format!(
@@ -156,7 +156,7 @@ impl Resolver<'_> {
             (None, Some(ds)) => ds.source_type.clone(),
             (None, None) => return None,
         };
-        let lodestar = if source_type == lodestar::TYPE {
+        let lodestar = if source_type.eq_ignore_ascii_case(lodestar::TYPE) {
             if d.role == Role::Raw {
                 let at = d.source_type.as_ref().map_or(&d.location, |(_, at)| at);
                 sink.error(
@@ -211,13 +211,34 @@ impl Resolver<'_> {
                 let total = total?;
                 let good = good.map_or(Some(None), |g| g.map(Some))?;
                 let bad = bad.map_or(Some(None), |b| b.map(Some))?;
-                for numerator in good.iter().chain(&bad) {
+                let numerators = good.iter().map(|g| ("good", g));
+                for (role, numerator) in numerators.chain(bad.iter().map(|b| ("bad", b))) {
                     if numerator.lodestar.is_some() != total.lodestar.is_some() {
                         sink.error(
                             &numerator.location,
                             format!(
                                 "type {:?} cannot be combined with a total of type {:?}; good, bad and total must all be of type lodestar or none",
                                 numerator.source_type, total.source_type
+                            ),
+                        );
+                        return None;
+                    }
+                    if let (Some(n), Some(t)) = (&numerator.lodestar, &total.lodestar)
+                        && n.metric.is_some() != t.metric.is_some()
+                    {
+                        let uses = |q: &crate::model::LodestarQuery| {
+                            if q.metric.is_some() {
+                                "metric"
+                            } else {
+                                "filter"
+                            }
+                        };
+                        sink.error(
+                            &n.filter_location,
+                            format!(
+                                "{role} uses {} but total uses {}; in a ratio, good/bad and total must all use filter (events) or all use metric (counters)",
+                                uses(n),
+                                uses(t)
                             ),
                         );
                         return None;

@@ -151,3 +151,97 @@ fn status_and_replay_talk_to_a_running_server() {
         24
     );
 }
+
+fn rules_data(rel: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rules/tests/data")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn rules_and_conversions_run_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    // Prometheus rules that promtool accepts.
+    let out_file = dir.path().join("api.rules.yaml");
+    let (code, _, err) = run(&[
+        "rules",
+        "prometheus",
+        &rules_data("rules/api.yaml"),
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let golden = std::fs::read_to_string(rules_data("rules/api.rules.yaml")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        golden,
+        "the CLI writes what the library generates"
+    );
+    let check = Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&out_file)
+        .output()
+        .expect("promtool (Debian package prometheus) is needed");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // Specs without Prometheus SLOs are refused with a reason.
+    let (code, _, err) = run(&["rules", "prometheus", specs_dir().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no slo in the given specs has a metric source of type prometheus"),
+        "{err}"
+    );
+
+    // Sloth in, OpenSLO out, which `check` accepts.
+    let (code, yaml, err) = run(&[
+        "convert",
+        "--from",
+        "sloth",
+        &rules_data("sloth/myservice.yaml"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The header names the input as given; the rest is the golden conversion.
+    let golden = std::fs::read_to_string(rules_data("sloth/myservice.openslo.yaml")).unwrap();
+    assert!(
+        yaml.starts_with("# Converted by `lodestar convert --from sloth` from "),
+        "{yaml}"
+    );
+    assert_eq!(
+        yaml.split_once('\n').unwrap().1,
+        golden.split_once('\n').unwrap().1
+    );
+    let converted = dir.path().join("converted.yaml");
+    std::fs::write(&converted, &yaml).unwrap();
+    let (code, out, _) = run(&["check", converted.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, _) = run(&[
+        "convert",
+        "--from",
+        "openslo-v1alpha",
+        &rules_data("v1alpha/webapp.yaml"),
+    ]);
+    assert_eq!(code, 0);
+
+    // Grafana dashboards, one file each.
+    let dash = dir.path().join("dashboards");
+    let (code, out, err) = run(&[
+        "convert",
+        "--to",
+        "grafana",
+        &rules_data("rules/api.yaml"),
+        "-o",
+        dash.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    for entry in std::fs::read_dir(&dash).unwrap() {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        assert!(v["panels"].as_array().is_some_and(|p| !p.is_empty()), "{v}");
+    }
+}

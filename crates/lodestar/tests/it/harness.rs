@@ -109,9 +109,16 @@ impl Server {
     }
 
     pub fn get_text(&self, path: &str) -> String {
-        let mut resp = self.with_auth(self.agent.get(format!("{}{}", self.base, path))).call().expect("GET");
+        let mut resp = self
+            .with_auth(self.agent.get(format!("{}{}", self.base, path)))
+            .call()
+            .expect("GET");
         assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.body_mut().with_config().limit(64 << 20).read_to_string().unwrap()
+        resp.body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap()
     }
 
     pub fn post(&self, path: &str, body: &[u8]) -> (u16, Value) {

@@ -97,11 +97,19 @@ fn known_events_give_exact_figures_and_at_is_reproducible() {
     // /metrics shows the same figures, and promtool accepts the exposition.
     let text = s.get_text("/metrics");
     let objective_name = o["name"].as_str().unwrap();
-    let sli_line = format!("lodestar_slo_sli_ratio{{slo=\"pay-availability\",objective=\"{objective_name}\",service=\"shop\"}} ");
-    let line = text.lines().find(|l| l.starts_with(&sli_line)).unwrap_or_else(|| panic!("{text}"));
+    let sli_line = format!(
+        "lodestar_slo_sli_ratio{{slo=\"pay-availability\",objective=\"{objective_name}\",service=\"shop\"}} "
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&sli_line))
+        .unwrap_or_else(|| panic!("{text}"));
     let exported: f64 = line[sli_line.len()..].parse().unwrap();
     assert!((exported - 138.0 / 160.0).abs() < 1e-12, "{line}");
-    assert!(text.contains("lodestar_ingest_events_total{source=\"ndjson\",result=\"accepted\"} 152\n"), "{text}");
+    assert!(
+        text.contains("lodestar_ingest_events_total{source=\"ndjson\",result=\"accepted\"} 152\n"),
+        "{text}"
+    );
     assert!(text.contains(&format!("lodestar_slo_status{{slo=\"pay-availability\",objective=\"{objective_name}\",service=\"shop\",status=\"exhausted\"}} 1\n")));
     let mut promtool = std::process::Command::new("promtool")
         .args(["check", "metrics"])
@@ -112,7 +120,12 @@ fn known_events_give_exact_figures_and_at_is_reproducible() {
         .expect("promtool (Debian package prometheus) is needed by this test");
     std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), text.as_bytes()).unwrap();
     let out = promtool.wait_with_output().unwrap();
-    assert!(out.status.success(), "promtool check metrics: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let (status, list) = s.get(&format!("/api/v1/slos?at={at}"));
     assert_eq!(status, 200);

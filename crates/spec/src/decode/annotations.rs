@@ -23,6 +23,8 @@ const LAST_REVIEWED: &str = "lodestar.dev/last-reviewed";
 const WHY: &str = "lodestar.dev/why";
 const HOW: &str = "lodestar.dev/how";
 const ACCEPTABLE_VARIATION: &str = "lodestar.dev/acceptable-variation";
+/// Where responders go when an alert of this SLO fires (alert annotations use it).
+const RUNBOOK: &str = "lodestar.dev/runbook";
 const PREFIX: &str = "lodestar.dev/";
 
 const SLO_KEYS: &[&str] = &[
@@ -31,6 +33,7 @@ const SLO_KEYS: &[&str] = &[
     ESCALATION,
     REVIEW_CADENCE,
     LAST_REVIEWED,
+    RUNBOOK,
     WHY,
     HOW,
     ACCEPTABLE_VARIATION,

@@ -1,11 +1,14 @@
 //! The `spec` of a `type: lodestar` metric source: which of Lodestar's own
-//! events an SLI counts (`filter`, a CEL expression) and, for threshold
-//! SLIs, which field is measured and how it is summarised; plus the
-//! segment dimensions the SLI is broken down by.
+//! events an SLI counts (`filter`, a CEL expression) or which remote-write
+//! counters it sums (`metric`, a Prometheus series selector; ratio SLIs
+//! only) and, for threshold SLIs, which field is measured and how it is
+//! summarised; plus the segment dimensions the SLI is broken down by
+//! (attribute keys for events, label names for counters).
 //!
-//! The CEL expression is not parsed here (the ingest crate compiles it);
-//! only its text and location are kept. Unlike other metric sources' free
-//! form `spec`, this one is checked property by property.
+//! Neither the CEL expression nor the selector is parsed here (the ingest
+//! crate compiles both); only their text and location are kept. Unlike
+//! other metric sources' free-form `spec`, this one is checked property by
+//! property.
 
 use super::{Doc, Fields, Role};
 use crate::decode::slo::percent_to_fraction;
@@ -25,8 +28,51 @@ pub(crate) fn lodestar_query(
     role: Role,
 ) -> Option<LodestarQuery> {
     let mut f = Fields::of(doc, spec, path, spec.pos)?;
-    let filter_e = f.required(doc, "filter");
-    let filter = filter_e.and_then(|e| doc.non_empty_string(&e.value, &f.child("filter")));
+    let filter_e = f.get("filter");
+    let metric_e = f.get("metric");
+    // (filter, metric, where the chosen one's value starts)
+    let selection = match (filter_e, metric_e) {
+        (Some(_), Some(m)) => {
+            doc.error(
+                m.key_pos,
+                &f.child("metric"),
+                "filter and metric are mutually exclusive; give filter (a CEL expression over events) or metric (a Prometheus series selector of remote-write counters)",
+            );
+            None
+        }
+        (None, None) => {
+            f.missing(
+                doc,
+                "filter",
+                "property is required; expected filter (a CEL expression over events) or, on ratio metrics, metric (a Prometheus series selector of remote-write counters)",
+            );
+            None
+        }
+        (Some(e), None) => {
+            let p = f.child("filter");
+            doc.non_empty_string(&e.value, &p)
+                .map(|s| (s, None, doc.loc(e.value.pos, &p)))
+        }
+        (None, Some(e)) if role == Role::Threshold => {
+            doc.error(
+                e.key_pos,
+                &f.child("metric"),
+                "property is only valid on ratio metrics (a series selector names counters); threshold metrics select events with filter",
+            );
+            None
+        }
+        (None, Some(e)) => {
+            let p = f.child("metric");
+            doc.non_empty_string(&e.value, &p)
+                .map(|s| (String::new(), Some(s), doc.loc(e.value.pos, &p)))
+        }
+    };
+    // Segments of counters are label names, of events attribute keys.
+    let segment_key = if metric_e.is_some() {
+        label_name
+    } else {
+        attribute_key
+    };
     let threshold_only = |doc: &mut Doc<'_>, f: &Fields<'_>, e: &crate::tree::Entry, key: &str| {
         if role == Role::Threshold {
             return true;
@@ -84,7 +130,7 @@ pub(crate) fn lodestar_query(
                 let mut ok = true;
                 for (i, item) in items.iter().enumerate() {
                     let ip = index_path(&p, i);
-                    match attribute_key(doc, item, &ip) {
+                    match segment_key(doc, item, &ip) {
                         Some(k) if keys.contains(&k) => {
                             doc.error(
                                 item.pos,
@@ -110,11 +156,12 @@ pub(crate) fn lodestar_query(
         Some(_) => None,
         None => Some(DEFAULT_MAX_SEGMENTS),
     };
-    let filter_location = filter_e.map(|e| doc.loc(e.value.pos, &f.child("filter")));
     f.finish(doc);
+    let (filter, metric, filter_location) = selection?;
     Some(LodestarQuery {
-        filter: filter?,
-        filter_location: filter_location?,
+        filter,
+        metric,
+        filter_location,
         field: field?,
         aggregate: aggregate?,
         segments: segments?,
@@ -130,6 +177,25 @@ fn attribute_key(doc: &mut Doc<'_>, node: &Node, path: &str) -> Option<String> {
             node.pos,
             path,
             format!("expected an attribute key without spaces, got {s:?}"),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+/// A Prometheus label name (the segments of a `metric` source).
+fn label_name(doc: &mut Doc<'_>, node: &Node, path: &str) -> Option<String> {
+    let s = doc.non_empty_string(node, path)?;
+    let mut chars = s.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        doc.error(
+            node.pos,
+            path,
+            format!("expected a label name (letters, digits and _, not starting with a digit), got {s:?}"),
         );
         return None;
     }

@@ -197,9 +197,13 @@ fn lodestar(q: &LodestarQuery) -> String {
         Aggregate::Quantile(x) => format!("quantile({x})"),
         other => format!("{other:?}").to_lowercase(),
     };
+    let selection = match &q.metric {
+        Some(m) => format!("metric={m:?}"),
+        None => format!("filter={:?}", q.filter),
+    };
     format!(
-        "filter={:?} (at {}) field={} aggregate={aggregate} segments={:?} max-segments={}",
-        q.filter, q.filter_location, q.field, q.segments, q.max_segments
+        "{selection} (at {}) field={} aggregate={aggregate} segments={:?} max-segments={}",
+        q.filter_location, q.field, q.segments, q.max_segments
     )
 }
 

@@ -1,0 +1,475 @@
+//! Remote write into counter SLIs: snappy, the protobuf walk, per-series
+//! counter increases, and their bucket deltas.
+//!
+//! The hot path per series is one label hash (done by the walker), one
+//! locked lookup in the [`CounterState`] and, for a series an SLI selects,
+//! a few bucket additions; selectors run only when a series is new or the
+//! pipeline changed, and their outcome is cached in the series' state as
+//! "targets": for each SLI the series feeds, whether it adds to total and
+//! to good, and the ids of its segment values. Label values become strings
+//! only there, never per sample.
+//!
+//! The body is walked completely before any state changes, so a malformed
+//! body is refused without side effects. Nothing here reads a clock.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt::Write;
+use std::ops::Range;
+
+use slo::Bucket;
+
+use super::{
+    CompiledKind, CompiledSli, Dimension, EMPTY, Limits, NONE_VALUE, OTHER_VALUE, Pipeline,
+};
+use crate::batch::{Batch, BoundCaches, NO_ID};
+use crate::counter::{CounterSeries, CounterState, NO_SAMPLE};
+use crate::remote_write::wire::{self, SeriesRef, Walked};
+use crate::remote_write::{RemoteWriteError, RemoteWriteReport, STALE_NAN_BITS};
+use crate::selector::SelectorScratch;
+
+/// Target flag: the series' increases add to the SLI's total.
+const TOTAL: u32 = 1;
+/// Target flag: the series' increases add to the SLI's good count.
+const GOOD: u32 = 2;
+/// Segment value id standing for the dimension's `other` fold.
+const OTHER_ID: u32 = u32::MAX;
+
+/// Dense ids of the label values admitted for one counter dimension.
+#[derive(Debug, Default)]
+pub(super) struct ValueIds {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+/// Scratch space of the slow path (a series seen for the first time).
+#[derive(Debug, Default)]
+struct SlowPath {
+    labels: Vec<(Range<usize>, Range<usize>)>,
+    selector: SelectorScratch,
+    matched: Vec<bool>,
+    targets: Vec<u32>,
+}
+
+/// Per-call bookkeeping.
+struct Call<'a> {
+    buf: &'a [u8],
+    limits: &'a Limits,
+    report: RemoteWriteReport,
+    folded: Vec<bool>,
+    slow: SlowPath,
+}
+
+impl Call<'_> {
+    /// Lists a problem about series `s` if the list has room; `what`
+    /// is only rendered then.
+    fn note(&mut self, s: &SeriesRef, what: impl FnOnce() -> String) {
+        if self.report.errors.len() < self.limits.max_listed_errors {
+            let series = describe_series(self.buf, s.body.clone(), &mut self.slow.labels);
+            self.report
+                .errors
+                .push(format!("series {series}: {}", what()));
+        }
+    }
+}
+
+impl Pipeline {
+    /// Decodes a remote-write body (snappy block format around a protobuf
+    /// `WriteRequest`), turns the samples of every series an SLI selector
+    /// matches into counter increases with `counters`, and adds them to
+    /// `out`. Bad samples are rejected one by one; a body that cannot be
+    /// decompressed or decoded is refused whole, changing nothing.
+    pub fn ingest_remote_write(
+        &self,
+        snappy_body: &[u8],
+        limits: &Limits,
+        now: jiff::Timestamp,
+        counters: &CounterState,
+        out: &mut Batch,
+    ) -> Result<RemoteWriteReport, RemoteWriteError> {
+        let snappy_error = |e: snap::Error| RemoteWriteError::Snappy {
+            message: e.to_string(),
+        };
+        let len = snap::raw::decompress_len(snappy_body).map_err(snappy_error)?;
+        if len > limits.max_decoded_bytes {
+            return Err(RemoteWriteError::TooLarge {
+                len,
+                max: limits.max_decoded_bytes,
+            });
+        }
+        let mut buf = vec![0u8; len];
+        let n = snap::raw::Decoder::new()
+            .decompress(snappy_body, &mut buf)
+            .map_err(snappy_error)?;
+        buf.truncate(n);
+        let mut walked = Walked::default();
+        wire::walk(&buf, counters.seed(), &mut walked).map_err(|e| RemoteWriteError::Protobuf {
+            offset: e.offset,
+            message: e.message,
+        })?;
+        self.bind(out);
+        let mut call = Call {
+            buf: &buf,
+            limits,
+            report: RemoteWriteReport {
+                series: walked.series.len() as u64,
+                samples: walked.samples.len() as u64,
+                exemplars: walked.exemplars,
+                histograms: walked.histograms,
+                ..RemoteWriteReport::default()
+            },
+            folded: vec![false; self.dims.len()],
+            slow: SlowPath::default(),
+        };
+        let now_ms = now.as_millisecond();
+        let bounds = SampleBounds {
+            oldest_ms: limits.oldest_allowed.as_millisecond(),
+            newest_ms: now_ms.saturating_add(limits.max_future_secs.saturating_mul(1000)),
+            now,
+            max_future_secs: limits.max_future_secs,
+        };
+        for s in &walked.series {
+            let samples = &walked.samples[s.samples.clone()];
+            if samples.is_empty() {
+                continue;
+            }
+            if self.counter_slis.is_empty() {
+                // Nothing to compute: the state stays empty for senders
+                // no SLI listens to.
+                self.untracked(s, samples, &bounds, counters, &mut call);
+                continue;
+            }
+            let mut shard = counters.shard(s.key, now_ms);
+            let held = shard.map.len();
+            let state = match shard.map.entry(s.key) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) if held < counters.max_per_shard() => v.insert(CounterSeries {
+                    last_value: 0.0,
+                    last_ms: NO_SAMPLE,
+                    pipeline: 0,
+                    targets: Box::default(),
+                }),
+                Entry::Vacant(_) => {
+                    drop(shard);
+                    self.untracked(s, samples, &bounds, counters, &mut call);
+                    continue;
+                }
+            };
+            if state.pipeline != self.id {
+                state.targets = self.counter_targets(s, &mut call);
+                state.pipeline = self.id;
+            }
+            if !state.targets.is_empty() {
+                call.report.matched_series += 1;
+            }
+            for &(value, ts) in samples {
+                if value.to_bits() == STALE_NAN_BITS {
+                    call.report.stale_markers += 1;
+                    continue;
+                }
+                if let Some(problem) = bounds.check(value, ts) {
+                    call.report.rejected += 1;
+                    call.note(s, || problem.to_string());
+                    continue;
+                }
+                call.report.accepted += 1;
+                if ts <= state.last_ms {
+                    call.report.duplicates += 1;
+                    continue;
+                }
+                let increase = if state.last_ms == NO_SAMPLE {
+                    0.0
+                } else if value >= state.last_value {
+                    value - state.last_value
+                } else {
+                    value
+                };
+                state.last_value = value;
+                state.last_ms = ts;
+                if increase > 0.0 && !state.targets.is_empty() {
+                    self.add_increase(&state.targets, increase, ts, out, &mut call.folded);
+                }
+            }
+        }
+        let mut report = call.report;
+        report.folded_segments = self
+            .slis
+            .iter()
+            .flat_map(|s| s.dims.clone().map(move |d| (s, d)))
+            .filter(|(_, d)| call.folded[*d])
+            .map(|(s, d)| (s.name.to_string(), self.dims[d].name.to_string()))
+            .collect();
+        Ok(report)
+    }
+
+    /// A series the counter state does not track (the pipeline has no
+    /// counter SLI, or the series is new and its shard is full): its samples
+    /// are validated as usual, but those of a series an SLI needs are
+    /// rejected, since no increase can be computed for it.
+    fn untracked(
+        &self,
+        s: &SeriesRef,
+        samples: &[(f64, i64)],
+        bounds: &SampleBounds,
+        counters: &CounterState,
+        call: &mut Call<'_>,
+    ) {
+        let needed = !self.counter_targets(s, call).is_empty();
+        for &(value, ts) in samples {
+            if value.to_bits() == STALE_NAN_BITS {
+                call.report.stale_markers += 1;
+            } else if let Some(problem) = bounds.check(value, ts) {
+                call.report.rejected += 1;
+                call.note(s, || problem.to_string());
+            } else if needed {
+                call.report.rejected += 1;
+                let max = counters.max_series();
+                call.note(s, || {
+                    format!("counter state is full ({max} series); the series is not tracked until idle series expire")
+                });
+            } else {
+                call.report.accepted += 1;
+            }
+        }
+    }
+
+    /// The slow path: which counter SLIs series `s` feeds, encoded as
+    /// `[sli, flags, value id per dimension...]*`.
+    fn counter_targets(&self, s: &SeriesRef, call: &mut Call<'_>) -> Box<[u32]> {
+        if self.counter_slis.is_empty() {
+            return Box::default();
+        }
+        let buf = call.buf;
+        wire::labels_of(buf, s.body.clone(), &mut call.slow.labels);
+        let slow = &mut call.slow;
+        self.selectors
+            .evaluate(buf, &slow.labels, &mut slow.selector, &mut slow.matched);
+        slow.targets.clear();
+        let mut bad_outside = Vec::new();
+        for &i in &self.counter_slis {
+            let sli = &self.slis[i];
+            let CompiledKind::Counters {
+                total,
+                good,
+                inverted,
+            } = sli.kind
+            else {
+                continue;
+            };
+            let (in_total, in_good) = (slow.matched[total], slow.matched[good]);
+            let flags = match (inverted, in_total, in_good) {
+                (false, t, g) => (u32::from(t) * TOTAL) | (u32::from(g) * GOOD),
+                (true, true, is_bad) => TOTAL | if is_bad { 0 } else { GOOD },
+                (true, false, true) => {
+                    bad_outside.push(i);
+                    0
+                }
+                (true, false, false) => 0,
+            };
+            if flags == 0 {
+                continue;
+            }
+            slow.targets.push(i as u32);
+            slow.targets.push(flags);
+            for d in sli.dims.clone() {
+                let dim = &self.dims[d];
+                let value = slow
+                    .labels
+                    .iter()
+                    .find(|(n, _)| buf[n.clone()] == *dim.name.as_bytes())
+                    .map(|(_, v)| String::from_utf8_lossy(&buf[v.clone()]))
+                    .filter(|v| !v.is_empty());
+                let value = value.as_deref().unwrap_or(NONE_VALUE);
+                slow.targets.push(counter_value_id(sli, dim, value));
+            }
+        }
+        let targets: Box<[u32]> = slow.targets.as_slice().into();
+        for i in bad_outside {
+            let sli = &self.slis[i].name;
+            call.note(s, || {
+                format!("matches the bad selector of sli {sli:?} but not its total selector; its increases are ignored there (bad must select among total's series)")
+            });
+        }
+        targets
+    }
+
+    /// Adds one series' increase to every SLI it feeds.
+    fn add_increase(
+        &self,
+        targets: &[u32],
+        increase: f64,
+        ts: i64,
+        out: &mut Batch,
+        folded: &mut [bool],
+    ) {
+        let minute = ts.div_euclid(60_000);
+        let raw = increase.round() as u64;
+        let BoundCaches {
+            whole_series,
+            dim_series,
+            other_series,
+            ..
+        } = &mut out.bound;
+        let store = &mut out.store;
+        let add = |b: &mut Bucket, flags: u32| {
+            if flags & TOTAL != 0 {
+                b.total += increase;
+                b.raw_total = b.raw_total.saturating_add(raw);
+            }
+            if flags & GOOD != 0 {
+                b.good += increase;
+                b.raw_good = b.raw_good.saturating_add(raw);
+            }
+        };
+        let mut rest = targets;
+        while let [sli_index, flags, tail @ ..] = rest {
+            let (i, flags) = (*sli_index as usize, *flags);
+            let Some(sli) = self.slis.get(i) else { return };
+            let n = sli.dims.len().min(tail.len());
+            let (ids, next) = tail.split_at(n);
+            rest = next;
+            let mut whole = whole_series[i];
+            if whole == NO_ID {
+                whole = store.add_series(&sli.name, &EMPTY, "");
+                whole_series[i] = whole;
+            }
+            add(store.bucket(whole, minute), flags);
+            for (d, &id) in sli.dims.clone().zip(ids) {
+                let dim = &self.dims[d];
+                let series = if id == OTHER_ID {
+                    folded[d] = true;
+                    if other_series[d] == NO_ID {
+                        other_series[d] = store.add_series(&sli.name, &dim.name, OTHER_VALUE);
+                    }
+                    other_series[d]
+                } else {
+                    let per_value = &mut dim_series[d];
+                    match per_value.get(id as usize) {
+                        Some(&series) if series != NO_ID => series,
+                        _ => {
+                            let values =
+                                dim.counter_values.lock().unwrap_or_else(|p| p.into_inner());
+                            let value = values.names.get(id as usize).map_or(NONE_VALUE, |v| &**v);
+                            let series = store.add_series(&sli.name, &dim.name, value);
+                            drop(values);
+                            if per_value.len() <= id as usize {
+                                per_value.resize(id as usize + 1, NO_ID);
+                            }
+                            per_value[id as usize] = series;
+                            series
+                        }
+                    }
+                };
+                add(store.bucket(series, minute), flags);
+            }
+        }
+    }
+}
+
+/// The id of `value` in a counter dimension, admitting it if the cap
+/// allows, or `OTHER_ID`.
+fn counter_value_id(sli: &CompiledSli, dim: &Dimension, value: &str) -> u32 {
+    let own = {
+        let mut admitted = dim.admitted.lock().unwrap_or_else(|p| p.into_inner());
+        if admitted.contains(value) {
+            true
+        } else if admitted.len() < sli.cap {
+            admitted.insert(value.into());
+            true
+        } else {
+            false
+        }
+    };
+    if !own {
+        return OTHER_ID;
+    }
+    let mut values = dim.counter_values.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(id) = values.ids.get(value) {
+        return *id;
+    }
+    let id = values.names.len() as u32;
+    values.names.push(value.into());
+    values.ids.insert(value.into(), id);
+    id
+}
+
+/// What a sample must satisfy.
+struct SampleBounds {
+    oldest_ms: i64,
+    newest_ms: i64,
+    now: jiff::Timestamp,
+    max_future_secs: i64,
+}
+
+impl SampleBounds {
+    /// Why the sample is rejected, or `None`.
+    fn check(&self, value: f64, ts: i64) -> Option<Problem> {
+        if !value.is_finite() || value < 0.0 {
+            Some(Problem::Value(value))
+        } else if ts < self.oldest_ms {
+            Some(Problem::TooOld(ts, self.oldest_ms))
+        } else if ts > self.newest_ms {
+            Some(Problem::InFuture(ts, self.now, self.max_future_secs))
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a sample is rejected; rendered only when listed.
+enum Problem {
+    Value(f64),
+    TooOld(i64, i64),
+    InFuture(i64, jiff::Timestamp, i64),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let time = |ms: i64| {
+            jiff::Timestamp::from_millisecond(ms)
+                .map_or_else(|_| format!("{ms} ms"), |t| t.to_string())
+        };
+        match self {
+            Problem::Value(v) => write!(
+                f,
+                "sample value {v} is not a counter value; expected a finite number >= 0"
+            ),
+            Problem::TooOld(ts, oldest) => write!(
+                f,
+                "sample timestamp {} is older than the retention limit {}",
+                time(*ts),
+                time(*oldest)
+            ),
+            Problem::InFuture(ts, now, max) => write!(
+                f,
+                "sample timestamp {} is more than {max} s after the server time {now}",
+                time(*ts)
+            ),
+        }
+    }
+}
+
+/// `name{label="value", ...}` of a walked series, for messages.
+fn describe_series(
+    buf: &[u8],
+    body: Range<usize>,
+    labels: &mut Vec<(Range<usize>, Range<usize>)>,
+) -> String {
+    wire::labels_of(buf, body, labels);
+    let text = |r: &Range<usize>| String::from_utf8_lossy(&buf[r.clone()]).into_owned();
+    let mut out = String::new();
+    let mut inner = Vec::new();
+    for (n, v) in labels.iter() {
+        let (n, v) = (text(n), text(v));
+        if n == crate::selector::METRIC_NAME_LABEL && out.is_empty() {
+            out = v;
+        } else {
+            inner.push(format!("{n}={v:?}"));
+        }
+    }
+    let _ = write!(out, "{{{}}}", inner.join(", "));
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,40 @@
+//! OpenTelemetry in: OTLP trace and log export requests, protobuf or JSON,
+//! decoded without copying and mapped to the borrowed [`ingest::Event`] that
+//! Lodestar's filters and aggregation read.
+//!
+//! A [`TraceDecoder`] walks an `ExportTraceServiceRequest` in place: strings
+//! are borrowed from the body, non-string attribute values are rendered into
+//! one reusable scratch buffer, and each selected span is handed to a
+//! callback as an `Event` whose attributes are the resource's, then the
+//! scope's, then the span's (so the span wins a repeated key), followed by
+//! `trace_id`, `span_id`, `span.kind` and the resource's `service.name`. A
+//! [`LogDecoder`] does the same for `ExportLogsServiceRequest`. The server
+//! feeds the callback straight into `ingest::Pipeline::ingest_event`; no
+//! collection of spans is ever built. [`response`] writes the export
+//! answers, partial success included.
+//!
+//! What maps to what (status, weight, name, timestamps) is written down in
+//! [`mapping`]; the wire walk and its error paths in the `protobuf` module;
+//! the OTLP/JSON mapping in the `json` module.
+//!
+//! Architecture invariant: no sockets, no clock, no compression (the server
+//! inflates gzip bodies before they get here), and no allocation per span or
+//! per attribute once the decoder's buffers have grown to the request's
+//! shape. Errors carry the byte offset and the field path of the problem.
+
+mod attributes;
+mod decoder;
+mod error;
+mod json;
+pub mod mapping;
+mod protobuf;
+mod render;
+pub mod response;
+pub mod sampling;
+mod wire;
+
+pub use decoder::{Format, LogDecoder, TraceDecoder};
+pub use error::{FieldPath, OtlpError, Segment, Signal, WireProblem};
+pub use mapping::{
+    DecodeSummary, LogSelection, RejectedItem, Rejection, SpanKind, SpanKinds, SpanSelection,
+};

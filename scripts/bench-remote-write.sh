@@ -77,8 +77,8 @@ echo
 echo "$(nproc) cores, $series active series, $rounds samples each, $conns connections"
 awk -v series="$series" '
   BEGIN {
-    printf "| %-16s | %12s | %18s | %9s | %15s | %18s |\n", "engine", "samples/s", "samples/CPU-second", "RSS MiB", "RSS/series (B)", "RSS growth/series (B)"
-    printf "|%s|%s|%s|%s|%s|%s|\n", "------------------", "--------------", "--------------------", "-----------", "-----------------", "----------------------"
+    printf "| %-16s | %12s | %18s | %9s | %15s | %21s |\n", "engine", "samples/s", "samples/CPU-second", "RSS MiB", "RSS/series (B)", "RSS growth/series (B)"
+    printf "|%s|%s|%s|%s|%s|%s|\n", "------------------", "--------------", "--------------------", "-----------", "-----------------", "-----------------------"
   }
   {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }

@@ -26,6 +26,7 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::attributes::{Attrs, Val};
 use crate::error::{OtlpError, Signal};
@@ -153,40 +154,34 @@ impl<'de> Deserialize<'de> for Int {
 }
 
 /// A `double` value: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"` or a
-/// decimal string.
+/// decimal string. The number's text is parsed here rather than by
+/// serde_json, whose default float parsing can be one unit in the last
+/// place off (its exact mode is a workspace-wide feature that would slow
+/// NDJSON ingest).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Double(f64);
 
 impl<'de> Deserialize<'de> for Double {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Double;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number, \"NaN\", \"Infinity\" or \"-Infinity\"")
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Double, E> {
+        let raw = <&'de RawValue>::deserialize(d)?.get();
+        let text = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some("NaN") => return Ok(Double(f64::NAN)),
+            Some("Infinity") => return Ok(Double(f64::INFINITY)),
+            Some("-Infinity") => return Ok(Double(f64::NEG_INFINITY)),
+            Some(inner) => inner,
+            None => raw,
+        };
+        // JSON numbers are a subset of what `f64::from_str` reads, which
+        // also rounds correctly; letters (`inf`, `nan`) are not JSON.
+        match text.parse::<f64>() {
+            Ok(v) if !text.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => {
                 Ok(Double(v))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Double, E> {
-                Ok(Double(v as f64))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Double, E> {
-                Ok(Double(v as f64))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Double, E> {
-                match v {
-                    "NaN" => Ok(Double(f64::NAN)),
-                    "Infinity" => Ok(Double(f64::INFINITY)),
-                    "-Infinity" => Ok(Double(f64::NEG_INFINITY)),
-                    _ => v
-                        .parse()
-                        .map(Double)
-                        .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self)),
-                }
-            }
+            _ => Err(de::Error::invalid_value(
+                de::Unexpected::Str(raw),
+                &"a number, \"NaN\", \"Infinity\" or \"-Infinity\"",
+            )),
         }
-        d.deserialize_any(V)
     }
 }
 

@@ -3,13 +3,15 @@
 //! public API, and checked against the mapping rules, an oracle model,
 //! and a real `ingest::Pipeline`.
 
-mod encode;
-mod errors;
-mod events;
-mod json;
-mod logs;
-mod mapping;
-mod model;
-mod pipeline;
-mod protobuf;
-mod roundtrip;
+mod it {
+    pub mod encode;
+    pub mod errors;
+    pub mod events;
+    pub mod json;
+    pub mod logs;
+    pub mod mapping;
+    pub mod model;
+    pub mod pipeline;
+    pub mod protobuf;
+    pub mod roundtrip;
+}

@@ -295,3 +295,61 @@ fn prometheus_remote_writes_counters_into_exact_slo_figures() {
     drop(prom);
     drop(target);
 }
+
+/// The endpoint's answers, as Prometheus sees them: 204 with counts in
+/// headers, 400 with a reason for a body that is not remote write, 400 for
+/// another content encoding.
+#[test]
+fn the_write_endpoint_answers_like_a_remote_write_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("specs");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("shop.yaml"), SPEC).unwrap();
+    let s = Server::start(&dir.path().join("server"), &config, &[]);
+    let url = format!("{}/api/v1/write", s.base);
+    let now_ms = super::harness::minute_ms(0);
+    let mut enc = ingest::remote_write::WriteRequestEncoder::new();
+    enc.push_series(
+        &[
+            ("__name__", "shop_requests_total"),
+            ("code", "200"),
+            ("job", "shop"),
+            ("route", "/pay"),
+        ],
+        &[(1.0, now_ms - 2000), (f64::NAN, now_ms - 1000)],
+    );
+    let post = |body: &[u8], encoding: &str| {
+        let mut resp = s
+            .agent
+            .post(&url)
+            .header("Content-Encoding", encoding)
+            .header("Content-Type", "application/x-protobuf")
+            .send(body)
+            .unwrap();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let counts = (header("x-lodestar-accepted"), header("x-lodestar-rejected"));
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (resp.status().as_u16(), counts, text)
+    };
+    let (status, counts, text) = post(&enc.to_snappy(), "snappy");
+    assert_eq!((status, text.as_str()), (204, ""));
+    assert_eq!(counts, ("1".to_owned(), "1".to_owned()));
+    let (status, _, text) = post(b"not snappy at all", "snappy");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("request body is not snappy block format"),
+        "{text}"
+    );
+    let (status, _, text) = post(&enc.to_snappy(), "gzip");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains(r#"unsupported content-encoding \"gzip\""#),
+        "{text}"
+    );
+}

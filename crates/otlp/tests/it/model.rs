@@ -5,8 +5,8 @@
 
 use otlp::{LogSelection, SpanKind, SpanSelection};
 
-use crate::encode::{LogsRequest, TraceRequest, Value, base64, hex};
-use crate::events::Owned;
+use crate::it::encode::{LogsRequest, TraceRequest, Value, base64, hex};
+use crate::it::events::Owned;
 
 /// (tracestate, Some(weight) | None when malformed | absent as weight 0).
 pub const TRACE_STATES: &[(&str, Option<f64>)] = &[

@@ -117,6 +117,33 @@ pub struct ServerOpts {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
+    /// OTLP span kinds that become events (comma-separated: server, consumer,
+    /// client, producer, internal, unspecified).
+    #[arg(long, value_delimiter = ',', default_value = "server,consumer", value_parser = parse_span_kind)]
+    pub otlp_span_kinds: Vec<otlp::SpanKind>,
+    /// Do not count root spans whose kind is not selected.
+    #[arg(long)]
+    pub otlp_no_root_spans: bool,
+    /// Only OTLP log records with an event name become events (journey milestones).
+    #[arg(long)]
+    pub otlp_named_logs_only: bool,
+}
+
+fn parse_span_kind(s: &str) -> Result<otlp::SpanKind, String> {
+    use otlp::SpanKind::*;
+    Ok(match s.trim().to_ascii_lowercase().as_str() {
+        "server" => Server,
+        "consumer" => Consumer,
+        "client" => Client,
+        "producer" => Producer,
+        "internal" => Internal,
+        "unspecified" => Unspecified,
+        other => {
+            return Err(format!(
+                "unknown span kind {other:?}, expected server, consumer, client, producer, internal or unspecified"
+            ));
+        }
+    })
 }
 
 #[derive(Debug, Args)]

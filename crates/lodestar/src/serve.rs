@@ -63,6 +63,14 @@ fn options(
             ..Limits::default()
         },
         retention_minutes: opts.retention,
+        otlp_spans: otlp::SpanSelection {
+            kinds: otlp::SpanKinds::of(&opts.otlp_span_kinds),
+            include_roots: !opts.otlp_no_root_spans,
+        },
+        otlp_logs: otlp::LogSelection {
+            named_only: opts.otlp_named_logs_only,
+            ..otlp::LogSelection::default()
+        },
     }
 }
 

@@ -6,6 +6,7 @@ mod it {
     mod cli;
     mod durability;
     pub mod harness;
+    mod otlp_http;
     mod promql;
     mod remote_write;
     mod server_api;

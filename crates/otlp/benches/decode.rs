@@ -64,7 +64,10 @@ fn resource(rng: &mut Rng, i: usize) -> Attributes {
         ("service.version", s(rng.pick(&VERSIONS))),
         ("deployment.environment.name", s("production")),
         ("cloud.region", s(REGIONS[i])),
-        ("host.name", s(&format!("{}-7d9f8b6c5-x{i}q2z", SERVICES[i]))),
+        (
+            "host.name",
+            s(&format!("{}-7d9f8b6c5-x{i}q2z", SERVICES[i])),
+        ),
         ("telemetry.sdk.language", s("java")),
         ("telemetry.sdk.version", s("1.44.1")),
     ])
@@ -80,7 +83,11 @@ fn span(rng: &mut Rng, n: usize) -> Span {
         _ => 1,
     };
     let error = rng.next().is_multiple_of(50);
-    let code = if error { rng.pick(&[500, 502, 503]) } else { rng.pick(&[200, 200, 201, 404]) };
+    let code = if error {
+        rng.pick(&[500, 502, 503])
+    } else {
+        rng.pick(&[200, 200, 201, 404])
+    };
     let start = T0 + (n as u64 * 300_000_000_000 / SPANS as u64);
     let duration = rng.next() % 900_000_000;
     let trace_state = match rng.next() % 10 {
@@ -93,7 +100,10 @@ fn span(rng: &mut Rng, n: usize) -> Span {
             ("db.system", s("postgresql")),
             ("db.namespace", s("orders")),
             ("db.operation.name", s("SELECT")),
-            ("db.query.text", s("SELECT id, total FROM orders WHERE customer_id = $1")),
+            (
+                "db.query.text",
+                s("SELECT id, total FROM orders WHERE customer_id = $1"),
+            ),
             ("server.address", s("orders-db.internal")),
             ("server.port", Value::Int(5432)),
             ("network.peer.address", s("10.0.3.17")),
@@ -110,9 +120,15 @@ fn span(rng: &mut Rng, n: usize) -> Span {
             ("server.address", s("shop.example.com")),
             ("network.protocol.version", s("1.1")),
             ("client.address", s("203.0.113.42")),
-            ("user_agent.original", s("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")),
+            (
+                "user_agent.original",
+                s("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+            ),
             ("customer.tier", s(rng.pick(&TIERS))),
-            ("feature.new_checkout", Value::Bool(rng.next().is_multiple_of(2))),
+            (
+                "feature.new_checkout",
+                Value::Bool(rng.next().is_multiple_of(2)),
+            ),
         ])
     };
     Span {
@@ -188,7 +204,10 @@ fn plans(segments: &[&str]) -> Vec<SliPlan> {
         good: Some(good.to_owned()),
         bad: None,
     };
-    plans.push(plan("search fast".into(), ratio(r#"name == "GET /search""#, "duration_ms <= 300")));
+    plans.push(plan(
+        "search fast".into(),
+        ratio(r#"name == "GET /search""#, "duration_ms <= 300"),
+    ));
     plans.push(plan(
         "server errors".into(),
         PlanKind::Ratio {
@@ -213,7 +232,10 @@ fn plans(segments: &[&str]) -> Vec<SliPlan> {
     ));
     plans.push(plan(
         "canary".into(),
-        ratio(r#"attributes["service.version"] in ["v1.5.1-canary"]"#, r#"status == "ok""#),
+        ratio(
+            r#"attributes["service.version"] in ["v1.5.1-canary"]"#,
+            r#"status == "ok""#,
+        ),
     ));
     plans.push(plan(
         "enterprise writes".into(),
@@ -242,14 +264,21 @@ fn bench(c: &mut Criterion) {
     let mut decoder = TraceDecoder::new();
     let mut batch = Batch::new();
     let summary = decoder
-        .decode(&protobuf, Format::Protobuf, &default, &mut |ev| full.ingest_event(ev, &mut batch))
+        .decode(&protobuf, Format::Protobuf, &default, &mut |ev| {
+            full.ingest_event(ev, &mut batch)
+        })
         .unwrap();
     assert_eq!(summary.received, SPANS as u64);
-    assert!(summary.counted > 300 && summary.counted < 400, "{summary:?}");
+    assert!(
+        summary.counted > 300 && summary.counted < 400,
+        "{summary:?}"
+    );
     assert!(!batch.is_empty());
     let mut json_batch = Batch::new();
     let json_summary = decoder
-        .decode(&json, Format::Json, &default, &mut |ev| full.ingest_event(ev, &mut json_batch))
+        .decode(&json, Format::Json, &default, &mut |ev| {
+            full.ingest_event(ev, &mut json_batch)
+        })
         .unwrap();
     assert_eq!(json_summary, summary);
     eprintln!(
@@ -269,9 +298,14 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("protobuf decode only, default selection", |b| {
         b.iter(|| {
-            decoder.decode(black_box(&protobuf), Format::Protobuf, &default, &mut |ev| {
-                black_box(ev.attributes.len());
-            })
+            decoder.decode(
+                black_box(&protobuf),
+                Format::Protobuf,
+                &default,
+                &mut |ev| {
+                    black_box(ev.attributes.len());
+                },
+            )
         })
     });
     group.bench_function("protobuf decode only, every span", |b| {
@@ -282,17 +316,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     for (label, pipeline, selection) in [
-        ("protobuf + 20 SLIs, default selection", &unsegmented, &default),
-        ("protobuf + 20 SLIs + 2 segments, default selection", &full, &default),
+        (
+            "protobuf + 20 SLIs, default selection",
+            &unsegmented,
+            &default,
+        ),
+        (
+            "protobuf + 20 SLIs + 2 segments, default selection",
+            &full,
+            &default,
+        ),
         ("protobuf + 20 SLIs + 2 segments, every span", &full, &all),
     ] {
         group.bench_function(label, |b| {
             let mut batch = Batch::new();
             b.iter(|| {
                 batch.clear();
-                decoder.decode(black_box(&protobuf), Format::Protobuf, selection, &mut |ev| {
-                    pipeline.ingest_event(ev, &mut batch)
-                })
+                decoder.decode(
+                    black_box(&protobuf),
+                    Format::Protobuf,
+                    selection,
+                    &mut |ev| pipeline.ingest_event(ev, &mut batch),
+                )
             })
         });
     }

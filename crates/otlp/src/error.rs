@@ -171,38 +171,56 @@ impl fmt::Display for FieldPath {
 
 /// A protobuf problem on its way up the walk: each message level it passes
 /// adds its segment, so the path costs nothing unless there is an error.
+/// Boxed, because every result of the walk carries the error type and a
+/// pointer-sized one keeps the happy path free of large copies.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WireError {
+pub(crate) struct WireError(Box<WireErrorAt>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WireErrorAt {
     pub(crate) offset: usize,
     pub(crate) problem: WireProblem,
     /// Innermost first.
     pub(crate) inner_first: Vec<Segment>,
 }
 
+impl std::ops::Deref for WireError {
+    type Target = WireErrorAt;
+    fn deref(&self) -> &WireErrorAt {
+        &self.0
+    }
+}
+
 impl WireError {
+    #[cold]
     pub(crate) fn at(offset: usize, problem: WireProblem) -> Self {
-        WireError {
+        WireError(Box::new(WireErrorAt {
             offset,
             problem,
             inner_first: Vec::new(),
-        }
+        }))
     }
 
     /// The same problem, one message level further out.
     #[must_use]
+    #[cold]
     pub(crate) fn within(mut self, segment: Segment) -> Self {
-        self.inner_first.push(segment);
+        self.0.inner_first.push(segment);
         self
     }
 
     pub(crate) fn into_error(self, signal: Signal) -> OtlpError {
-        let mut segments = self.inner_first;
+        let WireErrorAt {
+            offset,
+            problem,
+            inner_first: mut segments,
+        } = *self.0;
         segments.reverse();
         OtlpError::Protobuf {
             signal,
             path: FieldPath { segments },
-            offset: self.offset,
-            problem: self.problem,
+            offset,
+            problem,
         }
     }
 }

@@ -174,7 +174,11 @@ impl<'de> Deserialize<'de> for Double {
         // JSON numbers are a subset of what `f64::from_str` reads, which
         // also rounds correctly; letters (`inf`, `nan`) are not JSON.
         match text.parse::<f64>() {
-            Ok(v) if !text.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => {
+            Ok(v)
+                if !text
+                    .bytes()
+                    .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') =>
+            {
                 Ok(Double(v))
             }
             _ => Err(de::Error::invalid_value(

@@ -218,11 +218,97 @@ fn write_json(out: &mut String, value: AnyValue<'_>, depth: usize) -> Result<(),
     Ok(())
 }
 
-/// Pushes the `n`-th attribute, a `KeyValue` message.
+/// Pushes an attribute, a `KeyValue` message.
 #[inline]
 fn push_attribute<'a>(attrs: &mut Attrs<'a>, m: Msg<'a>) -> Result<(), WireError> {
+    if push_plain_attribute(attrs, m.bytes) {
+        return Ok(());
+    }
     let (key, value) = key_value(m)?;
     push_value(attrs, key, value)
+}
+
+/// The shape nearly every exporter writes: `key`, then `value` holding one
+/// string, bool, int or double, each length under 128 bytes. Read here in
+/// one pass over byte patterns, without the general walk's intermediate
+/// results (which cost more than the reading itself); `false` for any other
+/// shape, which the general walk then reads and reports errors for.
+#[inline]
+fn push_plain_attribute<'a>(attrs: &mut Attrs<'a>, b: &'a [u8]) -> bool {
+    let [0x0a, key_len, rest @ ..] = b else {
+        return false;
+    };
+    if *key_len >= 0x80 {
+        return false;
+    }
+    let Some((key, rest)) = rest.split_at_checked(usize::from(*key_len)) else {
+        return false;
+    };
+    let [0x12, value_len, value @ ..] = rest else {
+        return false;
+    };
+    if *value_len >= 0x80 || usize::from(*value_len) != value.len() {
+        return false;
+    }
+    if let [0x0a, len, text @ ..] = value {
+        if *len >= 0x80 || usize::from(*len) != text.len() {
+            return false;
+        }
+        // Every framing byte here is ASCII, so the whole message is UTF-8
+        // exactly when the key and the value are: one check instead of two.
+        let Ok(whole) = std::str::from_utf8(b) else {
+            return false;
+        };
+        let key_end = 2 + key.len();
+        let (Some(key), Some(text)) = (whole.get(2..key_end), whole.get(key_end + 4..)) else {
+            return false;
+        };
+        attrs.push_text(key, text);
+        return true;
+    }
+    let Ok(key) = std::str::from_utf8(key) else {
+        return false;
+    };
+    match value {
+        [0x10, flag] if *flag < 0x80 => {
+            attrs.push_text(key, if *flag != 0 { "true" } else { "false" });
+        }
+        [0x18, int @ ..] => {
+            let Some(v) = whole_varint(int) else {
+                return false;
+            };
+            let start = attrs.scratch().len();
+            render::write_i64(attrs.scratch(), v as i64);
+            attrs.push_rendered(key, start);
+        }
+        [0x21, double @ ..] => {
+            let Ok(bits) = <[u8; 8]>::try_from(double) else {
+                return false;
+            };
+            let start = attrs.scratch().len();
+            render::write_f64(attrs.scratch(), f64::from_le_bytes(bits));
+            attrs.push_rendered(key, start);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// A varint that is exactly `bytes`.
+#[inline]
+fn whole_varint(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > 10 {
+        return None;
+    }
+    let mut x = 0u64;
+    for (i, &b) in bytes.iter().enumerate() {
+        let last = i + 1 == bytes.len();
+        if (b < 0x80) != last || (i == 9 && b > 1) {
+            return None;
+        }
+        x |= u64::from(b & 0x7f) << (7 * i);
+    }
+    Some(x)
 }
 
 /// Pushes every `KeyValue` in field `field` of message `m`.

@@ -34,6 +34,9 @@ impl<'a> Msg<'a> {
     /// The payload as a `string` field: it must be UTF-8.
     #[inline]
     pub(crate) fn text(self, segment: Segment) -> Result<&'a str, WireError> {
+        if self.bytes.is_empty() {
+            return Ok("");
+        }
         std::str::from_utf8(self.bytes).map_err(|e| {
             WireError::at(self.at + e.valid_up_to(), WireProblem::InvalidUtf8).within(segment)
         })
@@ -77,7 +80,7 @@ impl<'a> Reader<'a> {
         self.pos >= self.bytes.len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, WireError> {
         if let Some(&b) = self.bytes.get(self.pos)
             && b < 0x80
@@ -112,7 +115,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next field's tag; call only when not [`done`](Self::done).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tag(&mut self) -> Result<Tag, WireError> {
         let at = self.base + self.pos;
         let tag = self.varint()?;
@@ -127,7 +130,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn expect(tag: Tag, expected: u8, segment: Segment) -> Result<(), WireError> {
         if tag.wire == expected {
             Ok(())
@@ -143,7 +146,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: u64, what: &'static str) -> Result<Msg<'a>, WireError> {
         let left = self.bytes.len() - self.pos;
         match usize::try_from(n) {
@@ -167,14 +170,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint field (`int64`, `uint32`, `bool`, enums).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn uint(&mut self, tag: Tag, segment: Segment) -> Result<u64, WireError> {
         Self::expect(tag, VARINT, segment)?;
         self.varint().map_err(|e| e.within(segment))
     }
 
     /// A `fixed64` or `double` field.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fixed64(&mut self, tag: Tag, segment: Segment) -> Result<u64, WireError> {
         Self::expect(tag, I64, segment)?;
         let m = self
@@ -186,7 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited field (`string`, `bytes`, a message).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self, tag: Tag, segment: Segment) -> Result<Msg<'a>, WireError> {
         Self::expect(tag, LEN, segment)?;
         let len = self.varint().map_err(|e| e.within(segment))?;

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::{Grant, Scope};
 use crate::error::ApiError;
+use crate::otlp_http::{self, OtlpSignal};
 use crate::state::AppState;
 use crate::view;
 
@@ -58,6 +59,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(get_metrics))
+        .route("/v1/traces", post(post_otlp_traces))
+        .route("/v1/logs", post(post_otlp_logs))
         .route("/api/v1/events", post(post_events))
         .route("/api/v1/write", post(post_remote_write))
         .route("/api/v1/slos", get(list_slos))
@@ -291,6 +294,102 @@ async fn get_slo(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(doc).into_response())
+}
+
+async fn post_otlp_traces(state: State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    post_otlp(state, headers, body, OtlpSignal::Traces).await
+}
+
+async fn post_otlp_logs(state: State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    post_otlp(state, headers, body, OtlpSignal::Logs).await
+}
+
+/// One OTLP/HTTP export: errors are answered as `google.rpc.Status` in the
+/// request's encoding, as the OTLP specification asks.
+async fn post_otlp(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+    signal: OtlpSignal,
+) -> Response {
+    let format = match otlp_http::format_of(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let status_answer = |status: StatusCode, code: i32, message: String| {
+        let mut resp = (
+            status,
+            [(header::CONTENT_TYPE, otlp::response::content_type(format))],
+            otlp_http::status_body(code, &message, format),
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
+    };
+    let outcome: Result<_, ApiError> = async {
+        authorize(&state, &headers, Scope::Ingest)?;
+        let limit = state.options.limits.max_body_bytes;
+        let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
+        let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
+            .await
+            .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
+            .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || st.ingest_otlp(signal, &body, format))
+            .await
+            .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?
+    }
+    .await;
+    match outcome {
+        Ok(o) => {
+            let mut out = Vec::new();
+            match signal {
+                OtlpSignal::Traces => otlp::response::encode_trace_response(
+                    o.rejected(),
+                    &o.message(),
+                    format,
+                    &mut out,
+                ),
+                OtlpSignal::Logs => otlp::response::encode_logs_response(
+                    o.rejected(),
+                    &o.message(),
+                    format,
+                    &mut out,
+                ),
+            }
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, otlp::response::content_type(format))],
+                out,
+            )
+                .into_response()
+        }
+        // gRPC status codes: INVALID_ARGUMENT 3, UNAUTHENTICATED 16, PERMISSION_DENIED 7,
+        // UNAVAILABLE 14, RESOURCE_EXHAUSTED 8, INTERNAL 13.
+        Err(e @ ApiError::BadRequest(_)) => {
+            status_answer(StatusCode::BAD_REQUEST, 3, e.to_string())
+        }
+        Err(e @ ApiError::TooLarge { .. }) => {
+            status_answer(StatusCode::PAYLOAD_TOO_LARGE, 8, e.to_string())
+        }
+        Err(e @ ApiError::Unauthorized) => {
+            status_answer(StatusCode::UNAUTHORIZED, 16, e.to_string())
+        }
+        Err(e @ ApiError::Forbidden(_)) => status_answer(StatusCode::FORBIDDEN, 7, e.to_string()),
+        Err(e @ ApiError::Overloaded(_)) => {
+            status_answer(StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
+        }
+        Err(e) => status_answer(StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()),
+    }
 }
 
 async fn get_metrics(

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod metrics;
+pub mod otlp_http;
 pub mod promql;
 pub mod state;
 pub mod view;

@@ -212,6 +212,8 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
         ("ndjson", "rejected", &c.events_rejected),
         ("remote_write", "accepted", &c.samples_accepted),
         ("remote_write", "rejected", &c.samples_rejected),
+        ("otlp", "accepted", &c.otlp_accepted),
+        ("otlp", "rejected", &c.otlp_rejected),
     ] {
         f.sample(
             "lodestar_ingest_events_total",
@@ -230,6 +232,11 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
         "lodestar_ingest_requests_total",
         &[("source", "ndjson")],
         c.ingest_requests.load(Ordering::Relaxed) as f64,
+    );
+    f.sample(
+        "lodestar_ingest_requests_total",
+        &[("source", "otlp")],
+        c.otlp_requests.load(Ordering::Relaxed) as f64,
     );
     f.sample(
         "lodestar_ingest_requests_total",

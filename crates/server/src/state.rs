@@ -65,6 +65,10 @@ pub struct ServerOptions {
     pub limits: Limits,
     /// Events older than this many minutes are rejected (the store drops them anyway).
     pub retention_minutes: i64,
+    /// Which spans become events (default: SERVER and CONSUMER spans, and roots).
+    pub otlp_spans: otlp::SpanSelection,
+    /// Which log records become events (default: all).
+    pub otlp_logs: otlp::LogSelection,
 }
 
 /// Counters behind Lodestar's own operational figures (`/metrics`).
@@ -77,6 +81,10 @@ pub struct Counters {
     pub samples_accepted: AtomicU64,
     pub samples_rejected: AtomicU64,
     pub remote_write_requests: AtomicU64,
+    /// OTLP spans and log records stored / refused, and export requests.
+    pub otlp_accepted: AtomicU64,
+    pub otlp_rejected: AtomicU64,
+    pub otlp_requests: AtomicU64,
     pub reloads: AtomicU64,
     pub reload_failures: AtomicU64,
     /// Time spent evaluating SLOs for reads, by bucket.
@@ -225,11 +233,10 @@ impl AppState {
             max_listed_errors: 100,
             max_decoded_bytes: self.options.limits.max_body_bytes,
         };
-        let mut batch = Batch::new();
-        let report = catalog
-            .pipeline
-            .ingest_ndjson(body, &limits, now, &mut batch);
-        self.append_batch(&batch, "events")?;
+        let report = with_batch(|batch| {
+            let report = catalog.pipeline.ingest_ndjson(body, &limits, now, batch);
+            self.append_batch(batch, "events").map(|()| report)
+        })?;
         self.counters
             .ingest_requests
             .fetch_add(1, Ordering::Relaxed);
@@ -259,17 +266,19 @@ impl AppState {
             max_decoded_bytes: self.options.limits.max_body_bytes,
             ..ingest::Limits::with_oldest_allowed(Timestamp::MIN)
         };
-        let mut batch = Batch::new();
-        let report = catalog
-            .pipeline
-            .ingest_remote_write(body, &limits, now, &self.remote_write, &mut batch)
-            .map_err(|e| match e {
-                RemoteWriteError::TooLarge { max, .. } => ApiError::TooLarge { limit: max },
-                other => ApiError::BadRequest(other.to_string()),
-            })?;
-        // A failed append loses these increases: the counter baselines have
-        // already moved on (see the crate docs of `ingest::CounterState`).
-        self.append_batch(&batch, "remote-write samples")?;
+        let report = with_batch(|batch| {
+            let report = catalog
+                .pipeline
+                .ingest_remote_write(body, &limits, now, &self.remote_write, batch)
+                .map_err(|e| match e {
+                    RemoteWriteError::TooLarge { max, .. } => ApiError::TooLarge { limit: max },
+                    other => ApiError::BadRequest(other.to_string()),
+                })?;
+            // A failed append loses these increases: the counter baselines have
+            // already moved on (see the crate docs of `ingest::CounterState`).
+            self.append_batch(batch, "remote-write samples")
+                .map(|()| report)
+        })?;
         self.counters
             .remote_write_requests
             .fetch_add(1, Ordering::Relaxed);
@@ -283,7 +292,7 @@ impl AppState {
     }
 
     /// Durably appends a batch's deltas (no-op when empty).
-    fn append_batch(&self, batch: &Batch, what: &str) -> Result<(), ApiError> {
+    pub(crate) fn append_batch(&self, batch: &Batch, what: &str) -> Result<(), ApiError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -306,4 +315,17 @@ impl AppState {
             .append(&deltas)
             .map_err(|e| ApiError::Internal(format!("storing {what}: {e}")))
     }
+}
+
+/// Runs `f` with this thread's reusable batch, cleared: a batch keeps its
+/// capacity and its caches of SLI and segment ids between requests, which
+/// saves a good share of the ingest cost of a large request.
+pub(crate) fn with_batch<T>(f: impl FnOnce(&mut Batch) -> T) -> T {
+    thread_local! {
+        static BATCH: std::cell::RefCell<Batch> = std::cell::RefCell::new(Batch::new());
+    }
+    BATCH.with_borrow_mut(|batch| {
+        batch.clear();
+        f(batch)
+    })
 }

@@ -142,13 +142,23 @@ fn errors_name_the_json_path_line_and_column() {
 
 #[test]
 fn doubles_read_back_exactly() {
-    for v in [2.5111861432823488e45, -1.6387290349854559e-139, 0.1, 1e-310, f64::MAX] {
+    for v in [
+        2.5111861432823488e45,
+        -1.6387290349854559e-139,
+        0.1,
+        1e-310,
+        f64::MAX,
+    ] {
         let text = serde_json::to_string(&v).unwrap();
         let body = format!(r#"{{"doubleValue":{text}}}"#);
         assert_eq!(any(&body), AnyValue::Double(v), "{text}");
     }
     assert_eq!(any(r#"{"doubleValue":"1E+2"}"#), AnyValue::Double(100.0));
-    for bad in [r#"{"doubleValue":true}"#, r#"{"doubleValue":"inf"}"#, r#"{"doubleValue":[1]}"#] {
+    for bad in [
+        r#"{"doubleValue":true}"#,
+        r#"{"doubleValue":"inf"}"#,
+        r#"{"doubleValue":[1]}"#,
+    ] {
         assert!(serde_json::from_str::<AnyValue>(bad).is_err(), "{bad}");
     }
 }

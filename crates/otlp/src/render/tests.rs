@@ -78,3 +78,10 @@ fn hex_is_lowercase() {
         ">00ab5fff"
     );
 }
+
+#[test]
+fn long_hex_is_written_in_chunks() {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(with(|s| write_hex(s, &bytes)), format!(">{expected}"));
+}

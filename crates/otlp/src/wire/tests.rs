@@ -8,7 +8,7 @@ fn reader(bytes: &[u8], at: usize) -> Reader<'_> {
 }
 
 fn problem(e: WireError) -> (usize, WireProblem, Vec<Segment>) {
-    (e.offset, e.problem, e.inner_first)
+    (e.offset, e.problem, e.inner_first.clone())
 }
 
 #[test]

@@ -28,7 +28,10 @@ pub fn s(text: &str) -> Value {
 }
 
 pub fn attrs(pairs: &[(&str, Value)]) -> Attributes {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -230,7 +233,11 @@ impl TraceRequest {
             len_field(&mut rs_out, 1, &resource_proto(&rs.resource));
             for ss in &rs.scopes {
                 let mut ss_out = Vec::new();
-                len_field(&mut ss_out, 1, &scope_proto(&ss.scope_name, &ss.scope_attributes));
+                len_field(
+                    &mut ss_out,
+                    1,
+                    &scope_proto(&ss.scope_name, &ss.scope_attributes),
+                );
                 for span in &ss.spans {
                     len_field(&mut ss_out, 2, &span_proto(span));
                 }

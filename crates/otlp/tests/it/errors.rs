@@ -71,7 +71,11 @@ fn a_truncated_varint_deep_in_a_request() {
 #[test]
 fn a_body_cut_short() {
     let mut body = Vec::new();
-    len_field(&mut body, 1, &resource_spans(&[scope_spans(&[span_with(&[good_attribute(0)])])]));
+    len_field(
+        &mut body,
+        1,
+        &resource_spans(&[scope_spans(&[span_with(&[good_attribute(0)])])]),
+    );
     let cut = &body[..body.len() - 4];
     let needed = body.len() - 2;
     let left = cut.len() - 2;
@@ -126,7 +130,12 @@ fn groups_and_bad_resource_attributes() {
     let mut body = Vec::new();
     len_field(&mut body, 1, &rs);
     let err = events::traces(&body, Format::Protobuf, &SpanSelection::default()).unwrap_err();
-    let OtlpError::Protobuf { offset, problem, .. } = &err else { panic!() };
+    let OtlpError::Protobuf {
+        offset, problem, ..
+    } = &err
+    else {
+        panic!()
+    };
     assert_eq!(*problem, WireProblem::Group(3));
     assert_eq!(*offset, body.len() - 1);
     assert_eq!(
@@ -189,9 +198,15 @@ fn nesting_too_deep() {
         v = Value::Array(vec![v]);
     }
     let mut body = Vec::new();
-    len_field(&mut body, 1, &resource_spans(&[scope_spans(&[span_with(&[key_value_proto("deep", &v)])])]));
+    len_field(
+        &mut body,
+        1,
+        &resource_spans(&[scope_spans(&[span_with(&[key_value_proto("deep", &v)])])]),
+    );
     let err = events::traces(&body, Format::Protobuf, &SpanSelection::default()).unwrap_err();
-    let OtlpError::Protobuf { problem, path, .. } = &err else { panic!() };
+    let OtlpError::Protobuf { problem, path, .. } = &err else {
+        panic!()
+    };
     assert_eq!(*problem, WireProblem::TooDeep(32));
     assert!(
         path.to_string().starts_with(

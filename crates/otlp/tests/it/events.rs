@@ -2,7 +2,9 @@
 //! helpers, so tests compare plain values.
 
 use ingest::Event;
-use otlp::{DecodeSummary, Format, LogDecoder, LogSelection, OtlpError, SpanSelection, TraceDecoder};
+use otlp::{
+    DecodeSummary, Format, LogDecoder, LogSelection, OtlpError, SpanSelection, TraceDecoder,
+};
 
 /// An `ingest::Event` with its borrows copied.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +73,11 @@ pub fn logs(
 
 /// Decodes spans that must decode, in both formats when `json` is given,
 /// checking that the two agree.
-pub fn spans_of(protobuf: &[u8], json: Option<&[u8]>, selection: &SpanSelection) -> (Vec<Owned>, DecodeSummary) {
+pub fn spans_of(
+    protobuf: &[u8],
+    json: Option<&[u8]>,
+    selection: &SpanSelection,
+) -> (Vec<Owned>, DecodeSummary) {
     let (events, summary) = traces(protobuf, Format::Protobuf, selection).unwrap();
     if let Some(json) = json {
         let (json_events, json_summary) = traces(json, Format::Json, selection).unwrap();

@@ -79,11 +79,23 @@ fn proto_field_names_enum_names_numbers_and_nulls_mean_the_same() {
         .replace("\"resourceSpans\"", "\"resource_spans\"")
         .replace("\"scopeSpans\"", "\"scope_spans\"")
         .replace("\"traceId\"", "\"trace_id\"")
-        .replace("\"startTimeUnixNano\": \"1544712660000000000\"", "\"start_time_unix_nano\": 1544712660000000000")
-        .replace("\"endTimeUnixNano\": \"1544712661000000000\"", "\"endTimeUnixNano\": 1544712661000000000")
+        .replace(
+            "\"startTimeUnixNano\": \"1544712660000000000\"",
+            "\"start_time_unix_nano\": 1544712660000000000",
+        )
+        .replace(
+            "\"endTimeUnixNano\": \"1544712661000000000\"",
+            "\"endTimeUnixNano\": 1544712661000000000",
+        )
         .replace("\"kind\": 2", "\"kind\": \"SPAN_KIND_SERVER\"")
-        .replace("\"code\": 0", "\"code\": \"STATUS_CODE_UNSET\", \"extra\": null")
-        .replace("\"status\":", "\"unknownField\": {\"nested\": [1, 2]}, \"links\": null, \"status\":");
+        .replace(
+            "\"code\": 0",
+            "\"code\": \"STATUS_CODE_UNSET\", \"extra\": null",
+        )
+        .replace(
+            "\"status\":",
+            "\"unknownField\": {\"nested\": [1, 2]}, \"links\": null, \"status\":",
+        );
     assert_ne!(liberal, TRACES);
     let (events, _) =
         events::traces(liberal.as_bytes(), Format::Json, &SpanSelection::default()).unwrap();
@@ -92,7 +104,12 @@ fn proto_field_names_enum_names_numbers_and_nulls_mean_the_same() {
 
 #[test]
 fn empty_and_null_requests() {
-    for body in ["{}", r#"{"resourceSpans": null}"#, r#"{"resourceSpans": []}"#, r#"{"resourceSpans": [{}]}"#] {
+    for body in [
+        "{}",
+        r#"{"resourceSpans": null}"#,
+        r#"{"resourceSpans": []}"#,
+        r#"{"resourceSpans": [{}]}"#,
+    ] {
         let (events, summary) =
             events::traces(body.as_bytes(), Format::Json, &SpanSelection::all()).unwrap();
         assert!(events.is_empty(), "{body}");
@@ -103,7 +120,8 @@ fn empty_and_null_requests() {
 #[test]
 fn escaped_strings_decode() {
     let body = TRACES.replace("I'm a server span", "I\\u2019m \\\"quoted\\\"");
-    let (events, _) = events::traces(body.as_bytes(), Format::Json, &SpanSelection::default()).unwrap();
+    let (events, _) =
+        events::traces(body.as_bytes(), Format::Json, &SpanSelection::default()).unwrap();
     assert_eq!(events[0].name, "I\u{2019}m \"quoted\"");
 }
 
@@ -117,7 +135,8 @@ fn logs_in_json() {
          "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174"},
         {"observedTimeUnixNano":1544712660400000000,"severityNumber":9,"body":{"stringValue":"checkout_completed"}}
       ]}]}]}"#;
-    let (events, _) = events::logs(body.as_bytes(), Format::Json, &LogSelection::default()).unwrap();
+    let (events, _) =
+        events::logs(body.as_bytes(), Format::Json, &LogSelection::default()).unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].name, "checkout_failed");
     assert!(events[0].error);
@@ -154,13 +173,31 @@ fn bad_values_name_their_json_path() {
         ),
     ];
     for (body, path, mentions) in cases {
-        let e = events::traces(body.as_bytes(), Format::Json, &SpanSelection::default()).unwrap_err();
-        let OtlpError::Json { path: p, message, line, .. } = &e else { panic!("{e}") };
+        let e =
+            events::traces(body.as_bytes(), Format::Json, &SpanSelection::default()).unwrap_err();
+        let OtlpError::Json {
+            path: p,
+            message,
+            line,
+            ..
+        } = &e
+        else {
+            panic!("{e}")
+        };
         assert_eq!(p, path, "{e}");
         assert!(message.contains(mentions), "{e}");
         assert!(*line > 1, "{e}");
-        assert!(e.to_string().starts_with(&format!("otlp traces json body: {path}: ")), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("otlp traces json body: {path}: ")),
+            "{e}"
+        );
     }
-    let e = events::traces(b"{\"resourceSpans\": [", Format::Json, &SpanSelection::default()).unwrap_err();
+    let e = events::traces(
+        b"{\"resourceSpans\": [",
+        Format::Json,
+        &SpanSelection::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("EOF"), "{e}");
 }

@@ -31,7 +31,8 @@ fn request(resource: Attributes, records: Vec<LogRecord>) -> LogsRequest {
 
 fn decode(req: &LogsRequest, selection: &LogSelection) -> (Vec<Owned>, otlp::DecodeSummary) {
     let (events, summary) = events::logs(&req.to_protobuf(), Format::Protobuf, selection).unwrap();
-    let (json_events, json_summary) = events::logs(&req.to_json(), Format::Json, selection).unwrap();
+    let (json_events, json_summary) =
+        events::logs(&req.to_json(), Format::Json, selection).unwrap();
     assert_eq!(json_events, events, "json and protobuf disagree");
     assert_eq!(json_summary, summary);
     (events, summary)
@@ -50,11 +51,23 @@ fn the_name_is_the_event_name_then_event_dot_name_then_a_string_body() {
     structured_body.body = Some(Value::KvList(vec![("step".into(), Value::Int(3))]));
     let nothing = record("");
     let (events, _) = decode(
-        &request(vec![], vec![by_attribute, both, by_body, structured_body, nothing]),
+        &request(
+            vec![],
+            vec![by_attribute, both, by_body, structured_body, nothing],
+        ),
         &LogSelection::default(),
     );
     let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["checkout_started", "checkout_completed", "user signed in", "", ""]);
+    assert_eq!(
+        names,
+        [
+            "checkout_started",
+            "checkout_completed",
+            "user signed in",
+            "",
+            ""
+        ]
+    );
     assert_eq!(events[3].attr("body"), Some(r#"{"step":3}"#));
 }
 
@@ -86,7 +99,10 @@ fn timestamp_falls_back_to_observed_time_and_both_zero_is_rejected() {
         time: 0,
         ..record("neither")
     };
-    let (events, summary) = decode(&request(vec![], vec![observed, both, neither]), &LogSelection::default());
+    let (events, summary) = decode(
+        &request(vec![], vec![observed, both, neither]),
+        &LogSelection::default(),
+    );
     let times: Vec<_> = events.iter().map(|e| e.timestamp_ms).collect();
     assert_eq!(times, [1_738_324_800_042, 1_738_324_800_000]);
     assert_eq!((summary.counted, summary.rejected), (2, 1));
@@ -94,7 +110,10 @@ fn timestamp_falls_back_to_observed_time_and_both_zero_is_rejected() {
         summary.rejected_reasons[0].path,
         "resource_logs[0].scope_logs[0].log_records[2]"
     );
-    assert_eq!(summary.rejected_reasons[0].reason, Rejection::MissingTimestamp);
+    assert_eq!(
+        summary.rejected_reasons[0].reason,
+        Rejection::MissingTimestamp
+    );
     assert!(
         summary
             .error_message()
@@ -119,7 +138,10 @@ fn duration_from_a_numeric_duration_ms_attribute() {
     ];
     let (events, _) = decode(&request(vec![], records), &LogSelection::default());
     let durations: Vec<_> = events.iter().map(|e| e.duration_ms).collect();
-    assert_eq!(durations, [Some(1200.0), Some(35.5), Some(7.25), None, None, None]);
+    assert_eq!(
+        durations,
+        [Some(1200.0), Some(35.5), Some(7.25), None, None, None]
+    );
 }
 
 #[test]
@@ -127,7 +149,10 @@ fn attributes_in_order_with_ids_severity_body_and_service() {
     let r = LogRecord {
         severity_text: "INFO".into(),
         body: Some(s("done")),
-        attributes: attrs(&[("cart.value", Value::Double(99.5)), ("sample_rate", Value::Int(4))]),
+        attributes: attrs(&[
+            ("cart.value", Value::Double(99.5)),
+            ("sample_rate", Value::Int(4)),
+        ]),
         trace_id: vec![0x11; 16],
         span_id: vec![0x22; 8],
         ..record("checkout_completed")
@@ -191,6 +216,9 @@ fn selection_by_severity_and_by_name() {
         },
     );
     let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["debug_event", "checkout_completed", "checkout_started"]);
+    assert_eq!(
+        names,
+        ["debug_event", "checkout_completed", "checkout_started"]
+    );
     assert_eq!((summary.received, summary.skipped_by_selection), (4, 1));
 }

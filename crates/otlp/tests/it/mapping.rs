@@ -66,10 +66,20 @@ fn default_selection_counts_server_consumer_and_root_spans() {
     let (events, summary) = decode(&req, &SpanSelection::default());
     assert_eq!(
         names(&events),
-        ["server child", "consumer child", "internal root", "client root"]
+        [
+            "server child",
+            "consumer child",
+            "internal root",
+            "client root"
+        ]
     );
     assert_eq!(
-        (summary.received, summary.counted, summary.skipped_by_selection, summary.rejected),
+        (
+            summary.received,
+            summary.counted,
+            summary.skipped_by_selection,
+            summary.rejected
+        ),
         (7, 4, 3, 0)
     );
 
@@ -86,7 +96,10 @@ fn name_times_and_duration() {
     let mut sp = span("GET /search", SERVER, true);
     sp.start = T0 + 999_999;
     sp.end = T0 + 999_999 + 1_234_567;
-    let (events, _) = decode(&request(vec![], vec![], vec![sp]), &SpanSelection::default());
+    let (events, _) = decode(
+        &request(vec![], vec![], vec![sp]),
+        &SpanSelection::default(),
+    );
     let ev = &events[0];
     assert_eq!(ev.name, "GET /search");
     assert_eq!(ev.timestamp_ms, 1_738_324_800_000);
@@ -109,20 +122,63 @@ fn status_error_or_http_5xx_on_server_spans_only() {
         (with(SERVER, 1, vec![]), false),
         (with(SERVER, 2, vec![]), true),
         (with(CONSUMER, 2, vec![]), true),
-        (with(SERVER, 0, attrs(&[("http.response.status_code", Value::Int(503))])), true),
-        (with(SERVER, 0, attrs(&[("http.response.status_code", s("500"))])), true),
-        (with(SERVER, 0, attrs(&[("http.status_code", Value::Int(599))])), true),
-        (with(SERVER, 0, attrs(&[("http.status_code", s("502"))])), true),
-        (with(SERVER, 1, attrs(&[("http.response.status_code", Value::Int(500))])), true),
-        (with(SERVER, 0, attrs(&[("http.response.status_code", Value::Int(404))])), false),
-        (with(SERVER, 0, attrs(&[("http.response.status_code", Value::Int(600))])), false),
-        (with(SERVER, 0, attrs(&[("http.response.status_code", s("5xx"))])), false),
+        (
+            with(
+                SERVER,
+                0,
+                attrs(&[("http.response.status_code", Value::Int(503))]),
+            ),
+            true,
+        ),
+        (
+            with(SERVER, 0, attrs(&[("http.response.status_code", s("500"))])),
+            true,
+        ),
+        (
+            with(SERVER, 0, attrs(&[("http.status_code", Value::Int(599))])),
+            true,
+        ),
+        (
+            with(SERVER, 0, attrs(&[("http.status_code", s("502"))])),
+            true,
+        ),
+        (
+            with(
+                SERVER,
+                1,
+                attrs(&[("http.response.status_code", Value::Int(500))]),
+            ),
+            true,
+        ),
+        (
+            with(
+                SERVER,
+                0,
+                attrs(&[("http.response.status_code", Value::Int(404))]),
+            ),
+            false,
+        ),
+        (
+            with(
+                SERVER,
+                0,
+                attrs(&[("http.response.status_code", Value::Int(600))]),
+            ),
+            false,
+        ),
+        (
+            with(SERVER, 0, attrs(&[("http.response.status_code", s("5xx"))])),
+            false,
+        ),
         // Either convention can say 5xx.
         (
             with(
                 SERVER,
                 0,
-                attrs(&[("http.response.status_code", Value::Int(200)), ("http.status_code", Value::Int(500))]),
+                attrs(&[
+                    ("http.response.status_code", Value::Int(200)),
+                    ("http.status_code", Value::Int(500)),
+                ]),
             ),
             true,
         ),
@@ -131,13 +187,26 @@ fn status_error_or_http_5xx_on_server_spans_only() {
             with(
                 SERVER,
                 0,
-                attrs(&[("http.response.status_code", Value::Int(500)), ("http.response.status_code", Value::Int(200))]),
+                attrs(&[
+                    ("http.response.status_code", Value::Int(500)),
+                    ("http.response.status_code", Value::Int(200)),
+                ]),
             ),
             false,
         ),
         // A client's 5xx is the callee's failure.
-        (with(CLIENT, 0, attrs(&[("http.response.status_code", Value::Int(503))])), false),
-        (with(CONSUMER, 0, attrs(&[("http.status_code", Value::Int(503))])), false),
+        (
+            with(
+                CLIENT,
+                0,
+                attrs(&[("http.response.status_code", Value::Int(503))]),
+            ),
+            false,
+        ),
+        (
+            with(CONSUMER, 0, attrs(&[("http.status_code", Value::Int(503))])),
+            false,
+        ),
     ];
     let all = SpanSelection::all();
     for (i, (sp, error)) in cases.into_iter().enumerate() {
@@ -158,7 +227,11 @@ fn attributes_merge_resource_scope_span_and_the_span_wins() {
     let mut sp = span("s", SERVER, true);
     sp.attributes = attrs(&[("region", s("eu-west-1")), ("tier", s("span"))]);
     let req = request(
-        attrs(&[("service.name", s("shop")), ("tier", s("resource")), ("region", s("us"))]),
+        attrs(&[
+            ("service.name", s("shop")),
+            ("tier", s("resource")),
+            ("region", s("us")),
+        ]),
         attrs(&[("tier", s("scope")), ("lib", s("http"))]),
         vec![sp],
     );
@@ -167,14 +240,26 @@ fn attributes_merge_resource_scope_span_and_the_span_wins() {
     assert_eq!(
         ev.keys(),
         [
-            "service.name", "tier", "region", "tier", "lib", "region", "tier", "trace_id", "span_id",
-            "span.kind", "service.name"
+            "service.name",
+            "tier",
+            "region",
+            "tier",
+            "lib",
+            "region",
+            "tier",
+            "trace_id",
+            "span_id",
+            "span.kind",
+            "service.name"
         ]
     );
     assert_eq!(ev.attr("tier"), Some("span"));
     assert_eq!(ev.attr("region"), Some("eu-west-1"));
     assert_eq!(ev.attr("lib"), Some("http"));
-    assert_eq!(ev.attr("trace_id"), Some("abababababababababababababababab"));
+    assert_eq!(
+        ev.attr("trace_id"),
+        Some("abababababababababababababababab")
+    );
     assert_eq!(ev.attr("span_id"), Some("cdcdcdcdcdcdcdcd"));
     assert_eq!(ev.attr("span.kind"), Some("server"));
 }
@@ -183,10 +268,17 @@ fn attributes_merge_resource_scope_span_and_the_span_wins() {
 fn service_name_comes_from_the_resource() {
     let mut sp = span("s", SERVER, true);
     sp.attributes = attrs(&[("service.name", s("spoofed")), ("trace_id", s("mine"))]);
-    let req = request(attrs(&[("service.name", s("payments"))]), vec![], vec![sp.clone()]);
+    let req = request(
+        attrs(&[("service.name", s("payments"))]),
+        vec![],
+        vec![sp.clone()],
+    );
     let ev = &decode(&req, &SpanSelection::default()).0[0];
     assert_eq!(ev.attr("service.name"), Some("payments"));
-    assert_eq!(ev.attr("trace_id"), Some("abababababababababababababababab"));
+    assert_eq!(
+        ev.attr("trace_id"),
+        Some("abababababababababababababababab")
+    );
 
     // Without one in the resource, nothing is added.
     let req = request(vec![], vec![], vec![sp]);
@@ -205,9 +297,16 @@ fn weight_from_the_tracestate_threshold() {
     ] {
         let mut sp = span("s", SERVER, true);
         sp.trace_state = ts.into();
-        let (events, summary) = decode(&request(vec![], vec![], vec![sp]), &SpanSelection::default());
+        let (events, summary) = decode(
+            &request(vec![], vec![], vec![sp]),
+            &SpanSelection::default(),
+        );
         assert_eq!(events[0].weight, weight, "{ts}");
-        assert_eq!((summary.weighted, summary.invalid_sampling), (weight, 0), "{ts}");
+        assert_eq!(
+            (summary.weighted, summary.invalid_sampling),
+            (weight, 0),
+            "{ts}"
+        );
     }
 }
 
@@ -217,26 +316,53 @@ fn weight_from_sample_rate_attributes() {
         let mut sp = span("s", SERVER, true);
         sp.trace_state = ts.into();
         sp.attributes = attributes;
-        let (events, summary) = decode(&request(vec![], vec![], vec![sp]), &SpanSelection::default());
+        let (events, summary) = decode(
+            &request(vec![], vec![], vec![sp]),
+            &SpanSelection::default(),
+        );
         (events[0].weight, summary.invalid_sampling)
     };
-    assert_eq!(weigh("", attrs(&[("sample_rate", Value::Int(10))])), (10.0, 0));
-    assert_eq!(weigh("", attrs(&[("SampleRate", s("20"))])), (20.0, 0));
-    assert_eq!(weigh("", attrs(&[("sample_rate", Value::Double(2.5))])), (2.5, 0));
     assert_eq!(
-        weigh("", attrs(&[("sample_rate", Value::Int(3)), ("SampleRate", Value::Int(7))])),
+        weigh("", attrs(&[("sample_rate", Value::Int(10))])),
+        (10.0, 0)
+    );
+    assert_eq!(weigh("", attrs(&[("SampleRate", s("20"))])), (20.0, 0));
+    assert_eq!(
+        weigh("", attrs(&[("sample_rate", Value::Double(2.5))])),
+        (2.5, 0)
+    );
+    assert_eq!(
+        weigh(
+            "",
+            attrs(&[
+                ("sample_rate", Value::Int(3)),
+                ("SampleRate", Value::Int(7))
+            ])
+        ),
         (7.0, 0)
     );
     // A valid threshold wins over the attribute.
-    assert_eq!(weigh("ot=th:8", attrs(&[("sample_rate", Value::Int(10))])), (2.0, 0));
+    assert_eq!(
+        weigh("ot=th:8", attrs(&[("sample_rate", Value::Int(10))])),
+        (2.0, 0)
+    );
     // Malformed thresholds and rates: weight 1 (or the next source), one warning.
     assert_eq!(weigh("ot=th:xyz", vec![]), (1.0, 1));
     assert_eq!(weigh("ot=th:123456789abcdef", vec![]), (1.0, 1));
     assert_eq!(weigh("ot=th:", vec![]), (1.0, 1));
-    assert_eq!(weigh("ot=th:xyz", attrs(&[("sample_rate", Value::Int(4))])), (4.0, 1));
-    assert_eq!(weigh("", attrs(&[("sample_rate", Value::Int(0))])), (1.0, 1));
+    assert_eq!(
+        weigh("ot=th:xyz", attrs(&[("sample_rate", Value::Int(4))])),
+        (4.0, 1)
+    );
+    assert_eq!(
+        weigh("", attrs(&[("sample_rate", Value::Int(0))])),
+        (1.0, 1)
+    );
     assert_eq!(weigh("", attrs(&[("sample_rate", s("often"))])), (1.0, 1));
-    assert_eq!(weigh("", attrs(&[("sample_rate", Value::Double(f64::NAN))])), (1.0, 1));
+    assert_eq!(
+        weigh("", attrs(&[("sample_rate", Value::Double(f64::NAN))])),
+        (1.0, 1)
+    );
     // A rate set on the whole resource applies to its spans.
     let req = request(
         attrs(&[("sample_rate", Value::Int(5))]),
@@ -244,7 +370,10 @@ fn weight_from_sample_rate_attributes() {
         vec![span("a", SERVER, true), span("b", SERVER, true)],
     );
     let (events, summary) = decode(&req, &SpanSelection::default());
-    assert_eq!(events.iter().map(|e| e.weight).collect::<Vec<_>>(), [5.0, 5.0]);
+    assert_eq!(
+        events.iter().map(|e| e.weight).collect::<Vec<_>>(),
+        [5.0, 5.0]
+    );
     assert_eq!((summary.counted, summary.weighted), (2, 10.0));
 }
 
@@ -259,20 +388,43 @@ fn spans_without_a_start_or_ending_before_it_are_rejected() {
     let req = TraceRequest {
         resources: vec![
             ResourceSpans::default(),
-            request(vec![], vec![], vec![span("ok", SERVER, true), no_start, skipped_anyway, backwards])
-                .resources[0]
+            request(
+                vec![],
+                vec![],
+                vec![
+                    span("ok", SERVER, true),
+                    no_start,
+                    skipped_anyway,
+                    backwards,
+                ],
+            )
+            .resources[0]
                 .clone(),
         ],
     };
     let (events, summary) = decode(&req, &SpanSelection::default());
     assert_eq!(names(&events), ["ok"]);
     assert_eq!(
-        (summary.received, summary.counted, summary.skipped_by_selection, summary.rejected),
+        (
+            summary.received,
+            summary.counted,
+            summary.skipped_by_selection,
+            summary.rejected
+        ),
         (4, 1, 1, 2)
     );
-    assert_eq!(summary.rejected_reasons[0].path, "resource_spans[1].scope_spans[0].spans[1]");
-    assert_eq!(summary.rejected_reasons[0].reason, Rejection::MissingStartTime);
-    assert_eq!(summary.rejected_reasons[1].path, "resource_spans[1].scope_spans[0].spans[3]");
+    assert_eq!(
+        summary.rejected_reasons[0].path,
+        "resource_spans[1].scope_spans[0].spans[1]"
+    );
+    assert_eq!(
+        summary.rejected_reasons[0].reason,
+        Rejection::MissingStartTime
+    );
+    assert_eq!(
+        summary.rejected_reasons[1].path,
+        "resource_spans[1].scope_spans[0].spans[3]"
+    );
     assert_eq!(
         summary.rejected_reasons[1].reason,
         Rejection::EndBeforeStart {
@@ -295,7 +447,10 @@ fn spans_without_a_start_or_ending_before_it_are_rejected() {
 #[test]
 fn a_decoder_reused_across_requests_forgets_the_previous_one() {
     let first = request(
-        attrs(&[("service.name", s("a")), ("big", Value::Array(vec![Value::Int(1); 50]))]),
+        attrs(&[
+            ("service.name", s("a")),
+            ("big", Value::Array(vec![Value::Int(1); 50])),
+        ]),
         vec![],
         vec![span("one", SERVER, true)],
     );
@@ -304,15 +459,22 @@ fn a_decoder_reused_across_requests_forgets_the_previous_one() {
     let mut seen = Vec::new();
     for req in [&first, &second, &first] {
         decoder
-            .decode(&req.to_protobuf(), Format::Protobuf, &SpanSelection::default(), &mut |ev| {
-                seen.push(Owned::of(ev))
-            })
+            .decode(
+                &req.to_protobuf(),
+                Format::Protobuf,
+                &SpanSelection::default(),
+                &mut |ev| seen.push(Owned::of(ev)),
+            )
             .unwrap();
     }
     let fresh = |req: &TraceRequest| {
-        events::traces(&req.to_protobuf(), Format::Protobuf, &SpanSelection::default())
-            .unwrap()
-            .0
+        events::traces(
+            &req.to_protobuf(),
+            Format::Protobuf,
+            &SpanSelection::default(),
+        )
+        .unwrap()
+        .0
     };
     let mut expected = fresh(&first);
     expected.extend(fresh(&second));

@@ -37,7 +37,9 @@ pub fn text(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Double(d) if d.is_nan() => "NaN".into(),
-        Value::Double(d) if d.is_infinite() => if *d > 0.0 { "Infinity" } else { "-Infinity" }.into(),
+        Value::Double(d) if d.is_infinite() => {
+            if *d > 0.0 { "Infinity" } else { "-Infinity" }.into()
+        }
         Value::Double(d) => format!("{d}"),
         Value::Bytes(b) => base64(b),
         Value::Array(_) | Value::KvList(_) => json(v),
@@ -53,7 +55,9 @@ fn json(v: &Value) -> String {
         Value::Double(d) if d.is_finite() => format!("{d}"),
         Value::Double(_) => format!("\"{}\"", text(v)),
         Value::Bytes(b) => format!("\"{}\"", base64(b)),
-        Value::Array(items) => format!("[{}]", items.iter().map(json).collect::<Vec<_>>().join(",")),
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(json).collect::<Vec<_>>().join(","))
+        }
         Value::KvList(pairs) => format!(
             "{{{}}}",
             pairs
@@ -66,7 +70,10 @@ fn json(v: &Value) -> String {
 }
 
 fn texts(attributes: &[(String, Value)]) -> Vec<(String, String)> {
-    attributes.iter().map(|(k, v)| (k.clone(), text(v))).collect()
+    attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect()
 }
 
 fn last<'a>(attributes: &'a [(String, String)], keys: &[&str]) -> Option<&'a str> {

@@ -103,7 +103,10 @@ fn spans_feed_filters_with_their_weights() {
         }],
     };
     let pipeline = pipeline();
-    for (body, format) in [(req.to_protobuf(), Format::Protobuf), (req.to_json(), Format::Json)] {
+    for (body, format) in [
+        (req.to_protobuf(), Format::Protobuf),
+        (req.to_json(), Format::Json),
+    ] {
         let mut batch = Batch::new();
         let summary = TraceDecoder::new()
             .decode(&body, format, &SpanSelection::default(), &mut |ev| {
@@ -141,7 +144,11 @@ fn journey_milestones_from_logs() {
         resources: vec![ResourceLogs {
             resource: attrs(&[("service.name", s("web"))]),
             scopes: vec![ScopeLogs {
-                records: vec![started("completed"), started("abandoned"), started("completed")],
+                records: vec![
+                    started("completed"),
+                    started("abandoned"),
+                    started("completed"),
+                ],
                 ..ScopeLogs::default()
             }],
         }],
@@ -149,9 +156,12 @@ fn journey_milestones_from_logs() {
     let pipeline = pipeline();
     let mut batch = Batch::new();
     LogDecoder::new()
-        .decode(&req.to_protobuf(), Format::Protobuf, &LogSelection::default(), &mut |ev| {
-            pipeline.ingest_event(ev, &mut batch)
-        })
+        .decode(
+            &req.to_protobuf(),
+            Format::Protobuf,
+            &LogSelection::default(),
+            &mut |ev| pipeline.ingest_event(ev, &mut batch),
+        )
         .unwrap();
     assert_eq!(totals(&batch, "checkout completion"), (20.0, 30.0, 2, 3));
 }

@@ -37,7 +37,11 @@ fn decode_all(body: &[u8]) -> Vec<Owned> {
 fn server_span() -> Vec<u8> {
     let mut sp = Vec::new();
     len_field(&mut sp, 1, &[0x5b; 16]);
-    len_field(&mut sp, 2, &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]);
+    len_field(
+        &mut sp,
+        2,
+        &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+    );
     len_field(&mut sp, 3, b"ot=th:8");
     len_field(&mut sp, 4, &[9; 8]);
     len_field(&mut sp, 5, b"POST /pay");
@@ -165,7 +169,11 @@ fn fields_come_in_any_order() {
     len_field(&mut sp, 5, b"POST /pay");
     len_field(&mut sp, 4, &[9; 8]);
     len_field(&mut sp, 3, b"ot=th:8");
-    len_field(&mut sp, 2, &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]);
+    len_field(
+        &mut sp,
+        2,
+        &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+    );
     len_field(&mut sp, 1, &[0x5b; 16]);
     let mut ss = Vec::new();
     len_field(&mut ss, 2, &sp);
@@ -231,7 +239,10 @@ fn negative_varints_are_ten_bytes_and_read_back() {
     kv(&mut sp, 9, "minus_one", &Value::Int(-1));
     kv(&mut sp, 9, "min", &Value::Int(i64::MIN));
     let body = request(&[], &[], &[sp.clone()]);
-    assert!(body.windows(10).any(|w| w == [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    assert!(
+        body.windows(10)
+            .any(|w| w == [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])
+    );
     let events = decode_all(&body);
     assert_eq!(events[0].attr("minus_one"), Some("-1"));
     assert_eq!(events[0].attr("min"), Some("-9223372036854775808"));
@@ -256,7 +267,11 @@ fn empty_and_zero_ids() {
         fixed64_field(&mut sp, 8, START);
         sp
     };
-    let body = request(&[], &[], &[span(&[]), span(&[0; 8]), span(&[0, 0, 0, 0, 0, 0, 0, 1])]);
+    let body = request(
+        &[],
+        &[],
+        &[span(&[]), span(&[0; 8]), span(&[0, 0, 0, 0, 0, 0, 0, 1])],
+    );
     let (events, summary) =
         events::traces(&body, Format::Protobuf, &SpanSelection::default()).unwrap();
     assert_eq!(events.len(), 2, "empty and all-zero parents are roots");
@@ -282,7 +297,10 @@ fn non_string_values_as_text() {
             "array",
             Value::Array(vec![s("a"), Value::Int(2), Value::Double(f64::INFINITY)]),
         ),
-        ("kvlist", Value::KvList(vec![("x".into(), Value::Array(vec![]))])),
+        (
+            "kvlist",
+            Value::KvList(vec![("x".into(), Value::Array(vec![]))]),
+        ),
     ] {
         kv(&mut sp, 9, k, &v);
     }
@@ -331,7 +349,9 @@ fn a_scalar_sent_packed_is_refused_with_its_path() {
              wire type 2 (length-delimited) where 0 (varint) was expected at byte {offset}"
         )
     );
-    let OtlpError::Protobuf { path, problem, .. } = err else { panic!() };
+    let OtlpError::Protobuf { path, problem, .. } = err else {
+        panic!()
+    };
     assert_eq!(
         path.segments(),
         [
@@ -341,5 +361,11 @@ fn a_scalar_sent_packed_is_refused_with_its_path() {
             Segment::Field("kind"),
         ]
     );
-    assert_eq!(problem, WireProblem::WrongWireType { found: 2, expected: 0 });
+    assert_eq!(
+        problem,
+        WireProblem::WrongWireType {
+            found: 2,
+            expected: 0
+        }
+    );
 }

@@ -40,7 +40,8 @@ fn value() -> impl Strategy<Value = Value> {
         (480i64..620).prop_map(Value::Int),
         (0i64..700).prop_map(|i| Value::Str(i.to_string())),
         any::<f64>().prop_map(Value::Double),
-        prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-0.5), Just(1e21)].prop_map(Value::Double),
+        prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-0.5), Just(1e21)]
+            .prop_map(Value::Double),
         prop::collection::vec(any::<u8>(), 0..5).prop_map(Value::Bytes),
     ];
     leaf.prop_recursive(3, 12, 4, |inner| {
@@ -64,17 +65,29 @@ fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn nanos() -> impl Strategy<Value = u64> {
-    prop_oneof![Just(0u64), 1_000_000_000_000_000_000u64..2_000_000_000_000_000_000]
+    prop_oneof![
+        Just(0u64),
+        1_000_000_000_000_000_000u64..2_000_000_000_000_000_000
+    ]
 }
 
 fn span() -> impl Strategy<Value = Span> {
     (
         (id(16), id(8), id(8), 0..TRACE_STATES.len()),
-        (text(), -1i32..7, nanos(), prop_oneof![0u64..10_000_000_000, Just(u64::MAX)]),
+        (
+            text(),
+            -1i32..7,
+            nanos(),
+            prop_oneof![0u64..10_000_000_000, Just(u64::MAX)],
+        ),
         (attributes(), text(), 0i32..4),
     )
         .prop_map(
-            |((trace_id, span_id, parent, ts), (name, kind, start, dur), (attributes, msg, code))| Span {
+            |(
+                (trace_id, span_id, parent, ts),
+                (name, kind, start, dur),
+                (attributes, msg, code),
+            )| Span {
                 trace_id,
                 span_id,
                 trace_state: TRACE_STATES[ts].0.to_owned(),
@@ -83,7 +96,11 @@ fn span() -> impl Strategy<Value = Span> {
                 kind,
                 start,
                 // u64::MAX as a duration stands for "ends before it starts".
-                end: if dur == u64::MAX { start.saturating_sub(1) } else { start + dur },
+                end: if dur == u64::MAX {
+                    start.saturating_sub(1)
+                } else {
+                    start + dur
+                },
                 attributes,
                 status_message: msg,
                 status_code: code,
@@ -111,7 +128,11 @@ fn log_record() -> impl Strategy<Value = LogRecord> {
         prop_oneof![Just(String::new()), text()],
     )
         .prop_map(
-            |((time, observed_time, severity_number, severity_text), (body, attributes, trace_id, span_id), event_name)| {
+            |(
+                (time, observed_time, severity_number, severity_text),
+                (body, attributes, trace_id, span_id),
+                event_name,
+            )| {
                 LogRecord {
                     time,
                     observed_time,
@@ -128,11 +149,12 @@ fn log_record() -> impl Strategy<Value = LogRecord> {
 }
 
 fn logs_request() -> impl Strategy<Value = LogsRequest> {
-    let scope = (attributes(), prop::collection::vec(log_record(), 0..5))
-        .prop_map(|(scope_attributes, records)| ScopeLogs {
+    let scope = (attributes(), prop::collection::vec(log_record(), 0..5)).prop_map(
+        |(scope_attributes, records)| ScopeLogs {
             scope_attributes,
             records,
-        });
+        },
+    );
     let resource = (attributes(), prop::collection::vec(scope, 0..3))
         .prop_map(|(resource, scopes)| ResourceLogs { resource, scopes });
     prop::collection::vec(resource, 0..3).prop_map(|resources| LogsRequest { resources })
@@ -140,17 +162,20 @@ fn logs_request() -> impl Strategy<Value = LogsRequest> {
 
 fn selection() -> impl Strategy<Value = SpanSelection> {
     use SpanKind::*;
-    (prop::collection::vec(
-        prop_oneof![
-            Just(Unspecified),
-            Just(Internal),
-            Just(Server),
-            Just(Client),
-            Just(Producer),
-            Just(Consumer)
-        ],
-        0..4,
-    ), any::<bool>())
+    (
+        prop::collection::vec(
+            prop_oneof![
+                Just(Unspecified),
+                Just(Internal),
+                Just(Server),
+                Just(Client),
+                Just(Producer),
+                Just(Consumer)
+            ],
+            0..4,
+        ),
+        any::<bool>(),
+    )
         .prop_map(|(kinds, include_roots)| SpanSelection {
             kinds: SpanKinds::of(&kinds),
             include_roots,

@@ -178,6 +178,7 @@ fn plans(segments: &[&str]) -> Vec<SliPlan> {
         kind,
         segments: segments.clone(),
         max_segment_values: 50,
+        exemplar_threshold: None,
     };
     let mut plans = Vec::new();
     for (_, route) in ROUTES {

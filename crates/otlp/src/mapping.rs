@@ -21,7 +21,7 @@
 //! as another service.
 //!
 //! **Weight.** A valid `th` in the `ot` member of the span's `tracestate` sets
-//! the weight (see [`sampling`](crate::sampling)); otherwise a `sample_rate`
+//! the weight (the rule is in [`crate::sampling`]); otherwise a `sample_rate`
 //! or `SampleRate` attribute (the last one present wins); otherwise 1. A
 //! value that is present but invalid counts in
 //! [`DecodeSummary::invalid_sampling`] and falls through to the next source.

@@ -33,8 +33,11 @@
 //! skips are checked for framing but their attributes are not decoded. A
 //! singular message field that repeats is merged (its attributes add up); a
 //! scalar that repeats keeps its last value. Strings are checked for UTF-8
-//! when they are used. This module must not allocate per span or attribute
-//! and must not panic on any input.
+//! when they are used. Attributes in the shape every exporter writes (one
+//! short key and one scalar value) are read by byte pattern in one step;
+//! any other shape goes through the general walk, which also reports the
+//! errors. This module must not allocate per span or attribute and must not
+//! panic on any input.
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 //! and a real `ingest::Pipeline`.
 
 mod it {
+    pub mod alloc;
     pub mod encode;
     pub mod errors;
     pub mod events;

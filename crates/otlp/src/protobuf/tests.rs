@@ -141,3 +141,77 @@ fn a_bad_string_deep_inside_names_its_path() {
         ]
     );
 }
+
+/// The general walk's reading of one `KeyValue`, for comparison.
+fn general(kv: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut attrs = Attrs::new(Vec::new(), String::new());
+    let (k, v) = key_value(Msg::whole(kv)).ok()?;
+    push_value(&mut attrs, k, v).ok()?;
+    let mut view = Vec::new();
+    attrs.fill_view(&mut view);
+    Some(
+        view.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn plain(kv: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut attrs = Attrs::new(Vec::new(), String::new());
+    if !push_plain_attribute(&mut attrs, kv) {
+        return None;
+    }
+    let mut view = Vec::new();
+    attrs.fill_view(&mut view);
+    Some(
+        view.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// An encoded `AnyValue`, and whether it is one scalar member (the shape
+/// the one-step reading must take).
+fn scalar() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    prop_oneof![
+        ".{0,140}".prop_map(|s| string(&s)),
+        any::<bool>().prop_map(|b| varint_field(2, u64::from(b))),
+        any::<i64>().prop_map(|i| varint_field(3, i as u64)),
+        any::<f64>().prop_map(|d| double_field(4, d)),
+    ]
+    .prop_map(|v| (v, true))
+    .boxed()
+    .prop_union(
+        prop::collection::vec(any::<u8>(), 0..12)
+            .prop_map(|v| (v, false))
+            .boxed(),
+    )
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    /// Whenever the one-step reading takes an attribute, it reads what the
+    /// general walk reads; it declines everything it is not sure of,
+    /// including malformed bytes.
+    #[test]
+    fn the_plain_shape_reads_like_the_general_walk(
+        key in prop_oneof![".{0,140}".prop_map(String::into_bytes), prop::collection::vec(any::<u8>(), 0..6)],
+        (value, is_scalar) in scalar(),
+        cut in any::<prop::sample::Index>(),
+        garble in any::<bool>(),
+    ) {
+        let mut kv = len_field(1, &key);
+        kv.extend(len_field(2, &value));
+        if garble {
+            kv.truncate(cut.index(kv.len() + 1));
+        }
+        if let Some(fast) = plain(&kv) {
+            prop_assert_eq!(Some(fast), general(&kv));
+        }
+        let short = !key.is_empty() && key.len() < 128 && value.len() < 128;
+        if !garble && is_scalar && short && std::str::from_utf8(&key).is_ok() {
+            prop_assert!(plain(&kv).is_some(), "{kv:?}");
+        }
+    }
+}

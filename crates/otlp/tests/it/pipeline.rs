@@ -15,6 +15,7 @@ fn plan(name: &str, kind: PlanKind) -> SliPlan {
         kind,
         segments: vec!["service.name".into()],
         max_segment_values: 10,
+        exemplar_threshold: None,
     }
 }
 

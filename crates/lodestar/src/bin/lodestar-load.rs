@@ -4,11 +4,15 @@
 //! the server's pid — events per CPU-second of the server process and its
 //! resident memory, read from /proc. It measures; it asserts nothing.
 
+#[path = "common/proc_usage.rs"]
+mod proc_usage;
+use proc_usage::proc_usage;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -94,38 +98,6 @@ fn body(rng: &mut SplitMix, n: usize, now_ms: i64, spread_ms: i64) -> Vec<u8> {
     out
 }
 
-/// (utime + stime) in seconds and VmRSS in bytes of `pid`.
-fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("reading /proc/PID/stat")?;
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // Fields after the command: state is [0], utime [11], stime [12] (in clock ticks).
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|f| f.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    let hz = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .unwrap_or(100.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .context("reading /proc/PID/status")?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    Ok((ticks / hz, rss_kb * 1024))
-}
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();

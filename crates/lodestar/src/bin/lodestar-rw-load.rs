@@ -12,10 +12,14 @@
 //! sends them in round order, as Prometheus's shards do, so no series ever
 //! arrives out of order.
 
+#[path = "common/proc_usage.rs"]
+mod proc_usage;
+use proc_usage::proc_usage;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser;
 use ingest::remote_write::WriteRequestEncoder;
 
@@ -84,35 +88,6 @@ fn labels(i: usize) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// (utime + stime) in seconds and VmRSS in bytes of `pid`, as
-/// `lodestar-load` reads them.
-fn proc_usage(pid: u32) -> anyhow::Result<(f64, u64)> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("reading /proc/PID/stat")?;
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // Fields after the command: state is [0], utime [11], stime [12] (in clock ticks).
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<f64>().ok()))
-        .sum();
-    let hz = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .unwrap_or(100.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .context("reading /proc/PID/status")?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    Ok((ticks / hz, rss_kb * 1024))
-}
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();

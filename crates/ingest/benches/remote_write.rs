@@ -79,6 +79,7 @@ fn plans() -> Vec<SliPlan> {
                 vec![]
             },
             max_segment_values: 50,
+            exemplar_threshold: None,
         })
         .collect()
 }

@@ -6,6 +6,9 @@
 //! in a body falls in the same minute as the previous one of its series, so
 //! each series remembers its last bucket and only a minute change hashes.
 //!
+//! A batch also carries the exemplars of its bad events (a few per SLI, see
+//! `exemplar`), which the caller takes after storing the deltas.
+//!
 //! A `Batch` is a reusable accumulator owned by one caller; `clear` keeps its
 //! allocations and caches. It must not know about the store (the server
 //! converts `SeriesKey`) and holds no clock.
@@ -16,6 +19,7 @@ use std::sync::Arc;
 use slo::{Bucket, Minute};
 
 use crate::event::same_text;
+use crate::exemplar::{Exemplar, ExemplarSample};
 use crate::filter::Slot;
 
 /// Identity of a stored series: the whole SLI has `dimension == value == ""`.
@@ -39,6 +43,8 @@ const MAX_CACHED_VALUES: usize = 1 << 16;
 pub struct Batch {
     pub(crate) store: SeriesStore,
     pub(crate) bound: BoundCaches,
+    /// A sample of the bad events added since the last `clear`.
+    pub(crate) exemplars: ExemplarSample,
 }
 
 /// Series and their buckets.
@@ -222,8 +228,21 @@ impl Batch {
         self.store.buckets.len()
     }
 
-    /// Forgets the deltas, keeping allocations and (bounded) id caches.
+    /// Exemplars of the bad events added since the last `clear`: at most
+    /// `EXEMPLARS_PER_BATCH` per SLI, in no particular order.
+    pub fn exemplars(&self) -> &[Exemplar] {
+        self.exemplars.kept()
+    }
+
+    /// Takes the exemplars (see [`Batch::exemplars`]); the deltas stay.
+    pub fn take_exemplars(&mut self) -> Vec<Exemplar> {
+        self.exemplars.take()
+    }
+
+    /// Forgets the deltas and exemplars, keeping allocations and (bounded)
+    /// id caches.
     pub fn clear(&mut self) {
+        self.exemplars.clear();
         let store = &mut self.store;
         store.buckets.clear();
         store.bucket_keys.clear();

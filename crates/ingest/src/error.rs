@@ -126,6 +126,8 @@ pub enum PlanError {
     EmptySegment { sli: String },
     #[error("sli {sli:?}: threshold field attribute key is empty; expected an attribute key")]
     EmptyField { sli: String },
+    #[error("sli {sli:?}: exemplar threshold is {value}; expected a finite number")]
+    ExemplarThreshold { sli: String, value: String },
 }
 
 impl PlanError {
@@ -138,7 +140,8 @@ impl PlanError {
             | PlanError::DuplicateSli { sli }
             | PlanError::DuplicateSegment { sli, .. }
             | PlanError::EmptySegment { sli }
-            | PlanError::EmptyField { sli } => sli,
+            | PlanError::EmptyField { sli }
+            | PlanError::ExemplarThreshold { sli, .. } => sli,
         }
     }
 }

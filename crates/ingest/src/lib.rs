@@ -6,9 +6,11 @@
 //! Data flows one way: a body (NDJSON) is decoded line by line into a
 //! borrowed [`Event`]; the [`Pipeline`] evaluates every SLI's filters on it
 //! and adds it to a [`Batch`], keyed by SLI, segment and minute; the server
-//! hands `Batch::deltas()` to the store. A remote-write body is walked in
-//! place ([`remote_write`]); each series' samples become counter increases
-//! through the caller's [`CounterState`] and land in the same `Batch`.
+//! hands `Batch::deltas()` to the store, then takes
+//! `Batch::take_exemplars()`: a few bad events per SLI, kept whole for
+//! drill-down. A remote-write body is walked in place ([`remote_write`]);
+//! each series' samples become counter increases through the caller's
+//! [`CounterState`] and land in the same `Batch`.
 //!
 //! Architecture invariant: no sockets, files or clocks here. The current time
 //! (`now`) and the retention horizon are parameters, so every result is
@@ -18,6 +20,7 @@ mod batch;
 mod counter;
 mod error;
 mod event;
+mod exemplar;
 mod filter;
 mod ndjson;
 mod pipeline;
@@ -30,6 +33,9 @@ pub use batch::{Batch, SeriesKey};
 pub use counter::{CounterState, DEFAULT_IDLE, DEFAULT_MAX_SERIES};
 pub use error::{FilterError, FilterRole, LineRejection, PlanError, SelectorError, TimestampError};
 pub use event::Event;
+pub use exemplar::{
+    EXEMPLARS_PER_BATCH, Exemplar, MAX_EXEMPLAR_ATTRIBUTES, MAX_EXEMPLAR_TEXT_BYTES,
+};
 pub use filter::{Filter, check_filter};
 pub use pipeline::{IngestReport, Limits, LineError, NONE_VALUE, OTHER_VALUE, Pipeline};
 pub use plan::{Field, PlanKind, SliPlan};

@@ -7,6 +7,11 @@
 //! the only shared mutable state, behind a mutex that the hot path touches
 //! only the first time a batch meets a value (batches cache the decision).
 //!
+//! A bad event (a ratio SLI's, or a threshold SLI's value that misses the
+//! plan's exemplar threshold) is also offered to the batch's exemplar
+//! sample; that path is cold and out of line, so good events pay nothing for
+//! it beyond one comparison on threshold SLIs that keep exemplars.
+//!
 //! Nothing here reads a clock: `now` and the retention horizon come in
 //! [`Limits`] and arguments.
 
@@ -20,6 +25,7 @@ use slo::Bucket;
 use crate::batch::{Batch, BoundCaches, NO_ID, SeriesStore};
 use crate::error::{FilterRole, LineRejection, PlanError};
 use crate::event::{Event, same_text};
+use crate::exemplar::{Exemplar, ExemplarSample};
 use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri};
 use crate::ndjson::{self, DecodedLine, Failure, TimeBounds};
 use crate::plan::{Field, PlanKind, SliPlan};
@@ -154,6 +160,9 @@ struct CompiledSli {
     kind: CompiledKind,
     dims: std::ops::Range<usize>,
     cap: usize,
+    /// Threshold SLIs: a value is bad (an exemplar candidate) unless
+    /// `value op bound` holds.
+    exemplar_threshold: Option<(slo::Op, f64)>,
 }
 
 #[derive(Debug)]
@@ -334,6 +343,14 @@ impl Pipeline {
                     }
                 }
             };
+            if let Some((_, bound)) = plan.exemplar_threshold
+                && !bound.is_finite()
+            {
+                errors.push(PlanError::ExemplarThreshold {
+                    sli: sli.to_owned(),
+                    value: bound.to_string(),
+                });
+            }
             let first_dim = dims.len();
             let mut seen_dims = HashSet::new();
             for dim in &plan.segments {
@@ -371,6 +388,7 @@ impl Pipeline {
                     kind,
                     dims: first_dim..dims.len(),
                     cap: plan.max_segment_values,
+                    exemplar_threshold: plan.exemplar_threshold,
                 });
             }
         }
@@ -548,6 +566,7 @@ impl Pipeline {
                 self.slis.len(),
                 self.dims.len(),
             );
+            out.exemplars.bind(self.slis.len());
         }
     }
 
@@ -569,6 +588,7 @@ impl Pipeline {
             ..
         } = &mut out.bound;
         let store = &mut out.store;
+        let exemplars = &mut out.exemplars;
         let scope = Scope::new(ev, &slots[..], generation);
         let minute = ev.timestamp_ms.div_euclid(60_000);
         let weight = ev.sample_rate;
@@ -583,9 +603,11 @@ impl Pipeline {
                     if !self.test(*total, &scope, memo, generation) {
                         continue;
                     }
-                    Contribution::Event {
-                        good: self.test(*good, &scope, memo, generation) != *inverted,
+                    let good = self.test(*good, &scope, memo, generation) != *inverted;
+                    if !good {
+                        self.offer_exemplar(i, sli, ev, None, exemplars);
                     }
+                    Contribution::Event { good }
                 }
                 CompiledKind::Threshold { filter, field } => {
                     if !self.test(*filter, &scope, memo, generation) {
@@ -599,7 +621,14 @@ impl Pipeline {
                     };
                     match value {
                         // Infinities would make the sketch allocate without bound.
-                        Some(v) if v.is_finite() => Contribution::Value(v),
+                        Some(v) if v.is_finite() => {
+                            if let Some((op, bound)) = sli.exemplar_threshold
+                                && !op.holds(v, bound)
+                            {
+                                self.offer_exemplar(i, sli, ev, Some(v), exemplars);
+                            }
+                            Contribution::Value(v)
+                        }
                         _ => continue,
                     }
                 }
@@ -642,6 +671,25 @@ impl Pipeline {
                 contribution.apply(store.bucket(series, minute), weight);
             }
         }
+    }
+
+    /// Offers a bad event of the `i`-th SLI to the batch's exemplars. Out of
+    /// line and cold: bad events are the exception, and keeping this off the
+    /// hot loop keeps its code small.
+    #[cold]
+    #[inline(never)]
+    fn offer_exemplar(
+        &self,
+        i: usize,
+        sli: &CompiledSli,
+        ev: &Event<'_>,
+        value: Option<f64>,
+        sample: &mut ExemplarSample,
+    ) {
+        sample.offer(i, || {
+            let segment_keys = self.dims[sli.dims.clone()].iter().map(|d| &*d.name);
+            Exemplar::capture(&sli.name, ev, value, segment_keys)
+        });
     }
 
     /// The series for `value` of `dim`: its own when admitted (admitting it

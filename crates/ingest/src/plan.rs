@@ -17,6 +17,12 @@ pub struct SliPlan {
     pub segments: Vec<String>,
     /// Distinct values kept per dimension before new ones fold into `other`.
     pub max_segment_values: usize,
+    /// Threshold SLIs only: the per-event objective `(op, value)` a good
+    /// event meets (`value_of_event op value`, e.g. `(Lte, 300.0)`); events
+    /// that miss it are exemplar candidates. `None` keeps no exemplars for a
+    /// threshold SLI. Ignored by the other kinds: ratio SLIs know their bad
+    /// events from their filters, and counters carry no events.
+    pub exemplar_threshold: Option<(slo::Op, f64)>,
 }
 
 /// How matching events become bucket data.

@@ -99,6 +99,17 @@ pub struct ServerOpts {
     /// Address to listen on; anything but loopback requires --auth-token-file.
     #[arg(long, default_value = "127.0.0.1:8080", env = "LODESTAR_LISTEN")]
     pub listen: SocketAddr,
+    /// Address of the OTLP/gRPC listener (traces and logs); anything but
+    /// loopback requires --auth-token-file.
+    #[arg(
+        long,
+        default_value = "127.0.0.1:4317",
+        env = "LODESTAR_OTLP_GRPC_LISTEN"
+    )]
+    pub otlp_grpc_listen: SocketAddr,
+    /// Do not serve OTLP over gRPC (OTLP/HTTP on --listen stays).
+    #[arg(long)]
+    pub no_otlp_grpc: bool,
     /// Token file: one `TOKEN SCOPE[,SCOPE]` a line, scopes ingest, read, admin.
     #[arg(long, env = "LODESTAR_AUTH_TOKEN_FILE")]
     pub auth_token_file: Option<PathBuf>,

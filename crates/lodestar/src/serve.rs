@@ -44,7 +44,20 @@ fn check_exposure(opts: &ServerOpts) -> anyhow::Result<Option<Tokens>> {
             opts.listen
         );
     }
+    if let Some(addr) = grpc_listen(opts)
+        && !addr.ip().is_loopback()
+        && tokens.is_none()
+    {
+        bail!(
+            "--otlp-grpc-listen {addr} is not a loopback address: pass --auth-token-file so that only holders of a token can send telemetry, or --no-otlp-grpc"
+        );
+    }
     Ok(tokens)
+}
+
+/// Where OTLP/gRPC listens, unless it is turned off.
+fn grpc_listen(opts: &ServerOpts) -> Option<SocketAddr> {
+    (!opts.no_otlp_grpc).then_some(opts.otlp_grpc_listen)
 }
 
 fn options(
@@ -147,7 +160,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-async fn serve_until_signal(state: Arc<AppState>, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    grpc_listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    // gRPC is bound and announced first, so whoever waits for the HTTP
+    // line (the test harness) already knows both addresses.
+    let grpc_listener = match grpc_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("binding the OTLP/gRPC listener {addr} (change it with --otlp-grpc-listen, or pass --no-otlp-grpc)")
+            })?;
+            let local = l.local_addr()?;
+            tracing::info!(address = %local, "OTLP/gRPC listening");
+            println!("lodestar OTLP/gRPC listening on {local}");
+            Some(l)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -159,12 +190,36 @@ async fn serve_until_signal(state: Arc<AppState>, listen: SocketAddr) -> anyhow:
         state.clone(),
         Duration::from_secs(60),
     ));
-    server::run(listener, state.clone(), shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    // One stop for both listeners: a signal, or the gRPC server failing.
+    let stop = Arc::new(tokio::sync::watch::channel(false).0);
+    let stopped = |stop: &Arc<tokio::sync::watch::Sender<bool>>| {
+        let mut rx = stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        on_signal.send_replace(true);
+    });
+    let grpc = grpc_listener.map(|l| {
+        let (st, stop, until) = (state.clone(), stop.clone(), stopped(&stop));
+        tokio::spawn(async move {
+            let out = server::otlp_grpc::run_grpc(l, st, until).await;
+            stop.send_replace(true);
+            out
+        })
+    });
+    let http = server::run(listener, state.clone(), stopped(&stop)).await;
+    stop.send_replace(true);
+    if let Some(g) = grpc {
+        g.await?.context("serving OTLP/gRPC")?;
+    }
+    http.context("serving HTTP")?;
     maint.abort();
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.store.snapshot())
+    tokio::task::spawn_blocking(move || st.snapshot())
         .await?
         .context("writing the final snapshot")?;
     Ok(())
@@ -188,8 +243,14 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(&a.data, &a.server)?;
     let opts = options(&a.server, a.config.clone(), a.lenient, tokens);
-    let state = Arc::new(AppState::new(store, catalog, opts, Arc::new(SystemClock)));
-    runtime()?.block_on(serve_until_signal(state, a.server.listen))?;
+    let state = Arc::new(
+        AppState::new(store, catalog, opts, Arc::new(SystemClock)).with_exemplars_in(&a.data),
+    );
+    runtime()?.block_on(serve_until_signal(
+        state,
+        a.server.listen,
+        grpc_listen(&a.server),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -220,7 +281,8 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&data.join("store"), &a.server)?;
     let opts = options(&a.server, vec![specs_dir.clone()], false, tokens);
     let clock = Arc::new(SystemClock);
-    let state = Arc::new(AppState::new(store, catalog, opts, clock));
+    let state =
+        Arc::new(AppState::new(store, catalog, opts, clock).with_exemplars_in(&data.join("store")));
 
     let anchor_ms = jiff::Timestamp::now().as_millisecond();
     let demo = Arc::new(Demo::new(anchor_ms, a.seed));
@@ -243,7 +305,7 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         crate::status::render_table(&doc, std::io::IsTerminal::is_terminal(&std::io::stdout()))
     );
     if a.no_serve {
-        state.store.snapshot().context("writing the snapshot")?;
+        state.snapshot().context("writing the snapshot")?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -252,13 +314,20 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("try:   lodestar status --server http://{}", a.server.listen);
     println!(
-        "       curl -s http://{}/api/v1/slos/checkout-availability\n",
+        "       curl -s http://{}/api/v1/slos/checkout-availability",
         a.server.listen
     );
+    match grpc_listen(&a.server) {
+        Some(g) => println!(
+            "OTLP:  http://{}/v1/traces (HTTP), {g} (gRPC)\n",
+            a.server.listen
+        ),
+        None => println!("OTLP:  http://{}/v1/traces (HTTP)\n", a.server.listen),
+    }
     let rt = runtime()?;
     rt.block_on(async {
         let live = tokio::spawn(live_traffic(state.clone(), demo.clone(), anchor_ms));
-        let out = serve_until_signal(state.clone(), a.server.listen).await;
+        let out = serve_until_signal(state.clone(), a.server.listen, grpc_listen(&a.server)).await;
         live.abort();
         out
     })?;

@@ -5,7 +5,9 @@
 mod it {
     mod cli;
     mod durability;
+    mod exemplars;
     pub mod harness;
+    mod otlp_grpc;
     mod otlp_http;
     mod promql;
     mod remote_write;

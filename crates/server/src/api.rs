@@ -35,16 +35,22 @@ pub async fn run(
         .await
 }
 
-/// Periodic upkeep: drops data past retention and downsamples old minutes.
-/// Runs until the returned future is dropped.
+/// Periodic upkeep: drops data past retention and downsamples old minutes;
+/// prunes and saves the exemplars. Runs until the returned future is dropped.
 pub async fn maintain(state: Arc<AppState>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let st = state.clone();
-        let now_min = st.clock.now().as_second().div_euclid(60);
-        let outcome = tokio::task::spawn_blocking(move || st.store.compact(now_min)).await;
+        let now = st.clock.now();
+        let now_min = now.as_second().div_euclid(60);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let compacted = st.store.compact(now_min);
+            st.maintain_exemplars(now);
+            compacted
+        })
+        .await;
         match outcome {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "store compaction failed"),
@@ -66,6 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slos", get(list_slos))
         .route("/api/v1/slos/{name}", get(get_slo))
         .route("/api/v1/slos/{name}/segments", get(get_segments))
+        .route("/api/v1/slos/{name}/exemplars", get(get_exemplars))
         .route("/api/v1/journeys", get(list_journeys))
         .route("/api/v1/reload", post(post_reload))
         .layer(DefaultBodyLimit::max(limit))
@@ -73,7 +80,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Checks the bearer token when the server has tokens; `None` when it has none.
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     scope: Scope,
@@ -234,6 +241,13 @@ pub fn parse_at(raw: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(now);
     };
+    parse_instant("at", raw)
+}
+
+/// Parses the instant given in query parameter `param`: RFC 3339, or epoch
+/// seconds (integer or fractional).
+pub fn parse_instant(param: &str, raw: &str) -> Result<Timestamp, ApiError> {
+    let raw = raw.trim();
     if let Ok(secs) = raw.parse::<f64>() {
         let ms = (secs * 1000.0).round();
         if ms.is_finite()
@@ -244,7 +258,7 @@ pub fn parse_at(raw: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError
     }
     raw.parse::<Timestamp>().map_err(|e| {
         ApiError::BadRequest(format!(
-            "query parameter at={raw:?}: expected RFC 3339 (2026-11-27T10:00:00Z) or epoch seconds: {e}"
+            "query parameter {param}={raw:?}: expected RFC 3339 (2026-11-27T10:00:00Z) or epoch seconds: {e}"
         ))
     })
 }
@@ -425,6 +439,55 @@ async fn get_segments(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Json(doc).into_response())
+}
+
+/// Parameters of the exemplar read.
+#[derive(Debug, Default, Deserialize)]
+struct ExemplarParams {
+    /// The instant whose SLO window `from`/`to` default to; defaults to now.
+    at: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+}
+
+async fn get_exemplars(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(p): Query<ExemplarParams>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let at = parse_at(p.at.as_deref(), state.clock.now())?;
+    let instant = |param: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| parse_instant(param, r))
+            .transpose()
+    };
+    let (from, to) = (instant("from", &p.from)?, instant("to", &p.to)?);
+    let limit = p
+        .limit
+        .as_deref()
+        .map(|raw| {
+            raw.trim().parse::<usize>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "query parameter limit={raw:?}: expected a whole number from 1 to {}",
+                    crate::exemplars::MAX_LIMIT
+                ))
+            })
+        })
+        .transpose()?;
+    let doc = crate::exemplars::exemplars_document(
+        &state.catalog(),
+        &state.exemplars,
+        &name,
+        from,
+        to,
+        limit,
+        at,
+    )?;
     Ok(Json(doc).into_response())
 }
 

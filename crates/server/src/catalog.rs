@@ -4,6 +4,11 @@
 //!
 //! Building it is all-or-nothing: a reload either yields a whole new
 //! catalog or diagnostics, never a half-applied set.
+//!
+//! A threshold SLI's exemplar threshold (which events are bad enough to keep
+//! as exemplars) comes from the objectives of every SLO that uses it, the
+//! strictest one winning, so one SLI has one definition of "bad" whatever
+//! SLO is read.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,6 +101,8 @@ impl Catalog {
         // SLI name -> (plan index, where it was defined), so two different
         // SLIs cannot share a store series by accident.
         let mut plan_of: HashMap<String, (usize, spec::Location)> = HashMap::new();
+        // SLI name -> the per-event objectives of the SLOs that use it.
+        let mut bounds: HashMap<String, Vec<(slo::Op, f64)>> = HashMap::new();
         let mut slos = Vec::new();
         for s in &set.slos {
             let composite = s.indicator.is_none();
@@ -131,6 +138,10 @@ impl Catalog {
                     }
                     (None, Err(why)) => Source::Unsupported(why),
                 };
+                if let (Source::Events { sli: name }, Some(bound)) = (&source, event_bound(sli, o))
+                {
+                    bounds.entry(name.clone()).or_default().push(bound);
+                }
                 objectives.push(ObjectiveEntry {
                     name: o.name.clone(),
                     display_name: o.display_name.clone(),
@@ -144,6 +155,9 @@ impl Catalog {
                 objectives,
                 composite,
             });
+        }
+        for plan in &mut plans {
+            plan.exemplar_threshold = bounds.get(&plan.name).and_then(|b| strictest_bound(b));
         }
         let pipeline = match ingest::Pipeline::compile(&plans) {
             Ok(p) => p,
@@ -269,6 +283,7 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
                 kind,
                 segments: t.segments,
                 max_segment_values: t.max_segments as usize,
+                exemplar_threshold: None,
             })
         }
         SliSpec::RatioRaw { raw, .. } => Err(format!(
@@ -290,9 +305,47 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
                 },
                 segments: q.segments,
                 max_segment_values: q.max_segments as usize,
+                // Set once every objective using the SLI is known.
+                exemplar_threshold: None,
             })
         }
     }
+}
+
+/// The per-event objective `(op, value)` an objective of a threshold SLI
+/// sets, when judging single events by it makes sense: not for `count` or
+/// `rate` aggregates, which bound how many events there are.
+fn event_bound(sli: &Sli, o: &spec::Objective) -> Option<(slo::Op, f64)> {
+    let SliSpec::Threshold { metric_source } = &sli.spec else {
+        return None;
+    };
+    let aggregate = &metric_source.lodestar.as_ref()?.aggregate;
+    if matches!(aggregate, Aggregate::Count | Aggregate::Rate) {
+        return None;
+    }
+    Some((map_op(o.op?), o.value?))
+}
+
+/// The strictest of an SLI's per-event objectives: the lowest upper bound
+/// (`lt` before `lte` at one value) or, when the first objective bounds from
+/// below, the highest lower bound (`gt` before `gte`). Bounds on the other
+/// side than the first are ignored: one threshold judges one direction.
+fn strictest_bound(bounds: &[(slo::Op, f64)]) -> Option<(slo::Op, f64)> {
+    let upper = |op: slo::Op| matches!(op, slo::Op::Lt | slo::Op::Lte);
+    let direction = upper(bounds.first()?.0);
+    bounds
+        .iter()
+        .copied()
+        .filter(|(op, v)| upper(*op) == direction && v.is_finite())
+        .reduce(|a, b| {
+            let strict = |op: slo::Op| matches!(op, slo::Op::Lt | slo::Op::Gt);
+            let b_stricter = if b.1 == a.1 {
+                strict(b.0) && !strict(a.0)
+            } else {
+                (b.1 < a.1) == direction
+            };
+            if b_stricter { b } else { a }
+        })
 }
 
 /// Maps a spec objective to the pure definition.
@@ -402,3 +455,6 @@ fn map_aggregate(a: Aggregate) -> slo::Aggregate {
         Aggregate::Rate => slo::Aggregate::Rate,
     }
 }
+
+#[cfg(test)]
+mod tests;

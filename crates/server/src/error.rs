@@ -27,6 +27,27 @@ pub enum ConfigError {
     Store(#[from] store::StoreError),
 }
 
+/// The exemplar file could not be read, parsed or written. Never fatal:
+/// exemplars are a sample, so the server logs it and carries on.
+#[derive(Debug, thiserror::Error)]
+pub enum ExemplarFileError {
+    #[error("reading exemplars from {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("exemplar file {} is not a lodestar exemplar file (torn or foreign?): {message}; starting without its exemplars", path.display())]
+    Parse {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("writing exemplars to {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// An error answered to an HTTP client as `{"error": "..."}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -2,7 +2,9 @@
 //! reload), limits, tokens and the clock.
 //!
 //! Ingest and reload live here rather than in the HTTP handlers so the demo
-//! backfill and the tests drive exactly the code the API runs.
+//! backfill and the tests drive exactly the code the API runs. Every ingest
+//! path stores through `append_batch`, which also hands the batch's
+//! exemplars to [`Exemplars`] once the deltas are durable.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +17,7 @@ use store::{SeriesKey, Store};
 use crate::auth::Tokens;
 use crate::catalog::Catalog;
 use crate::error::ApiError;
+use crate::exemplars::{Exemplars, ReservoirLimits};
 
 /// Where "now" comes from; tests and the demo may pin it.
 pub trait Clock: Send + Sync {
@@ -151,6 +154,8 @@ pub struct AppState {
     pub counters: Counters,
     /// Remote-write counter baselines; survives reloads (see `ingest::CounterState`).
     pub remote_write: ingest::CounterState,
+    /// A sample of every SLI's bad events, for drill-down; survives reloads.
+    pub exemplars: Exemplars,
 }
 
 impl std::fmt::Debug for AppState {
@@ -182,6 +187,44 @@ impl AppState {
             ingest_permits: tokio::sync::Semaphore::new(permits),
             counters: Counters::default(),
             remote_write: ingest::CounterState::new(),
+            exemplars: Exemplars::new(ReservoirLimits::default()),
+        }
+    }
+
+    /// Persists exemplars in `dir` (the data directory), loading what a
+    /// previous run left there; an unreadable file is logged and replaced.
+    /// Without this, exemplars live in memory only.
+    pub fn with_exemplars_in(mut self, dir: &std::path::Path) -> AppState {
+        let (exemplars, problem) = Exemplars::open(dir, ReservoirLimits::default());
+        if let Some(p) = problem {
+            tracing::warn!("{p}");
+        }
+        self.exemplars = exemplars;
+        self
+    }
+
+    /// Writes a store snapshot, then the exemplar file. An exemplar failure
+    /// is logged rather than returned: exemplars are a sample, outside the
+    /// durability guarantee.
+    pub fn snapshot(&self) -> Result<(), store::StoreError> {
+        let stored = self.store.snapshot();
+        self.save_exemplars();
+        stored
+    }
+
+    /// Periodic upkeep of the exemplars: drops those past the retention at
+    /// `now`, and saves the file if anything changed.
+    pub fn maintain_exemplars(&self, now: Timestamp) {
+        let oldest = now
+            .as_millisecond()
+            .saturating_sub(self.options.retention_minutes.saturating_mul(60_000));
+        self.exemplars.prune(oldest);
+        self.save_exemplars();
+    }
+
+    fn save_exemplars(&self) {
+        if let Err(e) = self.exemplars.save() {
+            tracing::warn!("{e}");
         }
     }
 
@@ -291,8 +334,10 @@ impl AppState {
         Ok(report)
     }
 
-    /// Durably appends a batch's deltas (no-op when empty).
-    pub(crate) fn append_batch(&self, batch: &Batch, what: &str) -> Result<(), ApiError> {
+    /// Durably appends a batch's deltas (no-op when empty), then keeps its
+    /// exemplars: only after the append, so an exemplar never shows an
+    /// event the store refused.
+    pub(crate) fn append_batch(&self, batch: &mut Batch, what: &str) -> Result<(), ApiError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -313,7 +358,9 @@ impl AppState {
             .collect();
         self.store
             .append(&deltas)
-            .map_err(|e| ApiError::Internal(format!("storing {what}: {e}")))
+            .map_err(|e| ApiError::Internal(format!("storing {what}: {e}")))?;
+        self.exemplars.add(batch.take_exemplars());
+        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@ fn ratio(name: &str, total: &str, good: &str, segments: &[&str], cap: usize) -> 
         },
         segments: segments.iter().map(|s| s.to_string()).collect(),
         max_segment_values: cap,
+        exemplar_threshold: None,
     }
 }
 
@@ -217,6 +218,7 @@ fn bad_filters_count_good_as_total_minus_bad() {
         },
         segments: vec![],
         max_segment_values: 0,
+        exemplar_threshold: None,
     }])
     .unwrap();
     let body = [line(0, r#""status":"error""#), line(0, ""), line(0, "")].join("\n");
@@ -236,6 +238,7 @@ fn threshold_slis_record_values_and_skip_events_without_the_field() {
             },
             segments: vec![],
             max_segment_values: 0,
+            exemplar_threshold: None,
         },
         SliPlan {
             name: "size".to_owned(),
@@ -245,6 +248,7 @@ fn threshold_slis_record_values_and_skip_events_without_the_field() {
             },
             segments: vec![],
             max_segment_values: 0,
+            exemplar_threshold: None,
         },
     ])
     .unwrap();
@@ -473,6 +477,7 @@ fn plan_errors_name_the_sli_and_the_filter() {
             },
             segments: vec!["region".to_owned(), "region".to_owned(), String::new()],
             max_segment_values: 3,
+            exemplar_threshold: None,
         },
         ratio("c", "true", "foo()", &[], 0),
         ratio("c", "true", "true", &[], 0),
@@ -484,6 +489,7 @@ fn plan_errors_name_the_sli_and_the_filter() {
             },
             segments: vec![],
             max_segment_values: 0,
+            exemplar_threshold: None,
         },
     ])
     .unwrap_err();

@@ -98,7 +98,6 @@ fn body(rng: &mut SplitMix, n: usize, now_ms: i64, spread_ms: i64) -> Vec<u8> {
     out
 }
 
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.batch == 0 || args.connections == 0 || !(1..=3000).contains(&args.spread_secs) {

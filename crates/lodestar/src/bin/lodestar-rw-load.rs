@@ -88,7 +88,6 @@ fn labels(i: usize) -> Vec<(&'static str, String)> {
     ]
 }
 
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.series == 0 || args.per_request == 0 || args.connections == 0 || args.rounds == 0 {

@@ -29,6 +29,8 @@ pub fn agent() -> ureq::Agent {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// The OTLP/gRPC address (`127.0.0.1:PORT`), unless started with `--no-otlp-grpc`.
+    pub grpc: Option<String>,
     pub agent: ureq::Agent,
     pub token: Option<String>,
 }
@@ -49,6 +51,7 @@ impl Server {
             .arg("--data")
             .arg(data.join("store"))
             .args(["--listen", "127.0.0.1:0"])
+            .args(["--otlp-grpc-listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -59,21 +62,29 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("lodestar listening on ") {
-                    let _ = tx.send(url.to_string());
+                    let _ = tx.send((false, url.to_string()));
+                } else if let Some(addr) = line.strip_prefix("lodestar OTLP/gRPC listening on ") {
+                    let _ = tx.send((true, addr.to_string()));
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(b) => b,
-            Err(_) => {
-                let _ = child.kill();
-                let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
-                panic!("server did not start within 60 s; log:\n{log}");
+        // The gRPC line comes before the HTTP one when gRPC is on.
+        let mut grpc = None;
+        let base = loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok((true, addr)) => grpc = Some(addr),
+                Ok((false, url)) => break url,
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+                    panic!("server did not start within 60 s; log:\n{log}");
+                }
             }
         };
         Server {
             child,
             base,
+            grpc,
             agent: agent(),
             token: None,
         }
@@ -185,4 +196,22 @@ pub fn minute_ms(minutes_ago: i64) -> i64 {
         .unwrap()
         .as_millis() as i64;
     (now / 60_000 - minutes_ago) * 60_000
+}
+
+/// A binary the test needs; CI installs it, so a missing one is a failure.
+pub fn required(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("{name} is not on PATH; install the Debian package {package} (apt-get install {package})")
+    })
+}
+
+/// A loopback port that was free a moment ago (for engines that cannot
+/// report the port they bound).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::harness::{Server, agent, bin, event, minute_ms};
+use super::harness::{free_port, required};
 
 /// Minutes of data, ending on the last whole hour.
 const MINUTES: i64 = 240;
@@ -81,25 +82,6 @@ fn series(base_min: i64) -> Vec<(&'static str, Vec<(i64, f64)>)> {
         // Another job's errors, which the selectors must leave out.
         (r#"{job="batch",code="500"}"#, sampled(&|_| 100.0, None)),
     ]
-}
-
-/// A binary the test needs; CI installs it, so a missing one is a failure.
-fn required(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("{name} is not on PATH; install the Debian package {package} (apt-get install {package})")
-        })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An engine process with its own data folder, killed when dropped.

@@ -16,25 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::harness::Server;
-
-/// A binary the test needs; CI installs it, so a missing one is a failure.
-fn required(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("{name} is not on PATH; install the Debian package {package} (apt-get install {package})")
-        })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use super::harness::{free_port, required};
 
 /// The counters the fake target exposes: (code, value).
 type Counters = Arc<Mutex<Vec<(&'static str, u64)>>>;

@@ -41,6 +41,7 @@ fn counters(
         },
         segments: segments.iter().map(|s| s.to_string()).collect(),
         max_segment_values: cap,
+        exemplar_threshold: None,
     }
 }
 
@@ -524,6 +525,7 @@ fn event_and_counter_slis_ignore_each_other() {
             },
             segments: vec![],
             max_segment_values: 10,
+            exemplar_threshold: None,
         },
     ])
     .unwrap();

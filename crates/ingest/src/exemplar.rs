@@ -10,9 +10,11 @@
 //! SLI's bad events in the batch by reservoir sampling (Li's Algorithm L,
 //! with a deterministic generator): it draws how many candidates to skip
 //! before the next replacement, so a skipped bad event costs a counter
-//! comparison, a batch of `n` failures builds about `K·(1 + ln(n/K))`
-//! exemplars rather than `n`, and a long batch (a backfill hour) is sampled
-//! across its whole span, not just its first failures.
+//! comparison, a batch of `n` failures fills about `K·(1 + ln(n/K))`
+//! exemplars rather than `n` (a replacement reuses the buffers of the
+//! exemplar it overwrites, so only the first `K` allocate), and a long
+//! batch (a backfill hour) is sampled across its whole span, not just its
+//! first failures.
 //!
 //! What an exemplar keeps is bounded: at most [`MAX_EXEMPLAR_ATTRIBUTES`]
 //! attributes (the SLI's segment dimensions, then a fixed drill-down set),
@@ -76,65 +78,96 @@ pub struct Exemplar {
 }
 
 impl Exemplar {
-    /// Copies what matters of `ev`; `segment_keys` are the SLI's dimensions.
-    pub(crate) fn capture<'k>(
-        sli: &Arc<str>,
+    /// An exemplar of `sli` with nothing in it yet (allocates nothing).
+    fn empty(sli: &Arc<str>) -> Exemplar {
+        Exemplar {
+            sli: Arc::clone(sli),
+            timestamp_ms: 0,
+            trace_id: None,
+            span_id: None,
+            name: String::new(),
+            duration_ms: None,
+            value: None,
+            status_error: false,
+            sample_rate: 1.0,
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Overwrites this exemplar with what matters of `ev` (`segment_keys`
+    /// are the SLI's dimensions), reusing its buffers: a reservoir
+    /// replacement then rarely allocates.
+    pub(crate) fn fill<'k>(
+        &mut self,
         ev: &Event<'_>,
         value: Option<f64>,
         segment_keys: impl Iterator<Item = &'k str>,
-    ) -> Exemplar {
-        let mut attributes = Vec::new();
+    ) {
+        self.timestamp_ms = ev.timestamp_ms;
+        set_id(&mut self.trace_id, ev.attribute("trace_id"));
+        set_id(&mut self.span_id, ev.attribute("span_id"));
+        set_text(&mut self.name, ev.name);
+        self.duration_ms = ev.duration_ms;
+        self.value = value;
+        self.status_error = ev.status_error;
+        self.sample_rate = ev.sample_rate;
+        let mut kept = 0;
         for key in segment_keys.chain(DRILL_DOWN_KEYS) {
             if let Some(v) = ev.attribute(key) {
-                keep_attribute(&mut attributes, key, v);
+                keep_attribute(&mut self.attributes, &mut kept, key, v);
             }
         }
         for (key, _) in ev.attributes {
             if DRILL_DOWN_PREFIXES.iter().any(|p| key.starts_with(p))
                 && let Some(v) = ev.attribute(key)
             {
-                keep_attribute(&mut attributes, key, v);
+                keep_attribute(&mut self.attributes, &mut kept, key, v);
             }
         }
-        let id = |key: &str| {
-            ev.attribute(key)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(bounded)
-        };
-        Exemplar {
-            sli: Arc::clone(sli),
-            timestamp_ms: ev.timestamp_ms,
-            trace_id: id("trace_id"),
-            span_id: id("span_id"),
-            name: bounded(ev.name),
-            duration_ms: ev.duration_ms,
-            value,
-            status_error: ev.status_error,
-            sample_rate: ev.sample_rate,
-            attributes,
-        }
+        self.attributes.truncate(kept);
     }
 }
 
-/// Adds `key` once, within the bounds.
-fn keep_attribute(out: &mut Vec<(String, String)>, key: &str, value: &str) {
-    if out.len() >= MAX_EXEMPLAR_ATTRIBUTES
+/// Writes `key` as the `*kept`-th attribute unless it is there already or
+/// a bound says no.
+fn keep_attribute(out: &mut Vec<(String, String)>, kept: &mut usize, key: &str, value: &str) {
+    if *kept >= MAX_EXEMPLAR_ATTRIBUTES
         || key.len() > MAX_EXEMPLAR_TEXT_BYTES
-        || out.iter().any(|(k, _)| k == key)
+        || out[..*kept].iter().any(|(k, _)| k == key)
     {
         return;
     }
-    out.push((key.to_owned(), bounded(value)));
+    match out.get_mut(*kept) {
+        Some((k, v)) => {
+            set_text(k, key);
+            set_text(v, value);
+        }
+        None => out.push((key.to_owned(), bounded(value).to_owned())),
+    }
+    *kept += 1;
+}
+
+/// A trace or span id: trimmed, empty meaning none.
+fn set_id(out: &mut Option<String>, value: Option<&str>) {
+    match (out.as_mut(), value.map(str::trim).filter(|v| !v.is_empty())) {
+        (Some(o), Some(v)) => set_text(o, v),
+        (None, Some(v)) => *out = Some(bounded(v).to_owned()),
+        (_, None) => *out = None,
+    }
+}
+
+fn set_text(out: &mut String, value: &str) {
+    out.clear();
+    out.push_str(bounded(value));
 }
 
 /// `s` cut to at most `MAX_EXEMPLAR_TEXT_BYTES` at a character boundary.
-fn bounded(s: &str) -> String {
+fn bounded(s: &str) -> &str {
     let mut end = s.len().min(MAX_EXEMPLAR_TEXT_BYTES);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_owned()
+    &s[..end]
 }
 
 /// The exemplars of one batch, sampled per SLI.
@@ -187,30 +220,30 @@ impl ExemplarSample {
         std::mem::take(&mut self.kept)
     }
 
-    /// Offers the next bad event of the `sli`-th SLI; `capture` runs only
-    /// when the event is kept.
-    pub(crate) fn offer(&mut self, sli: usize, capture: impl FnOnce() -> Exemplar) {
+    /// Offers the next bad event of the `sli`-th SLI (called `name`): the
+    /// exemplar to overwrite with it (see [`Exemplar::fill`]) when it is
+    /// kept, `None` when it is passed over.
+    pub(crate) fn slot(&mut self, sli: usize, name: &Arc<str>) -> Option<&mut Exemplar> {
         const K: u64 = EXEMPLARS_PER_BATCH as u64;
-        let Some(r) = self.per_sli.get_mut(sli) else {
-            return;
-        };
+        let r = self.per_sli.get_mut(sli)?;
         r.seen += 1;
         if r.seen <= K {
             r.slots[r.seen as usize - 1] = self.kept.len() as u32;
-            self.kept.push(capture());
             if r.seen == K {
                 r.w = (unit(&mut self.rng).ln() / K as f64).exp();
                 r.next = K.saturating_add(gap(r.w, &mut self.rng));
             }
-            return;
+            self.kept.push(Exemplar::empty(name));
+            return self.kept.last_mut();
         }
         if r.seen != r.next {
-            return;
+            return None;
         }
         let j = (u128::from(splitmix64(&mut self.rng)) * u128::from(K)) >> 64;
-        self.kept[r.slots[j as usize] as usize] = capture();
+        let slot = r.slots[j as usize] as usize;
         r.w *= (unit(&mut self.rng).ln() / K as f64).exp();
         r.next = r.next.saturating_add(gap(r.w, &mut self.rng));
+        self.kept.get_mut(slot)
     }
 }
 

@@ -25,7 +25,7 @@ use slo::Bucket;
 use crate::batch::{Batch, BoundCaches, NO_ID, SeriesStore};
 use crate::error::{FilterRole, LineRejection, PlanError};
 use crate::event::{Event, same_text};
-use crate::exemplar::{Exemplar, ExemplarSample};
+use crate::exemplar::ExemplarSample;
 use crate::filter::{Filter, KeyId, KeyTable, Scope, Tri};
 use crate::ndjson::{self, DecodedLine, Failure, TimeBounds};
 use crate::plan::{Field, PlanKind, SliPlan};
@@ -686,10 +686,10 @@ impl Pipeline {
         value: Option<f64>,
         sample: &mut ExemplarSample,
     ) {
-        sample.offer(i, || {
+        if let Some(e) = sample.slot(i, &sli.name) {
             let segment_keys = self.dims[sli.dims.clone()].iter().map(|d| &*d.name);
-            Exemplar::capture(&sli.name, ev, value, segment_keys)
-        });
+            e.fill(ev, value, segment_keys);
+        }
     }
 
     /// The series for `value` of `dim`: its own when admitted (admitting it

@@ -235,6 +235,40 @@ fn a_failure_storm_keeps_a_sample_of_the_whole_batch_per_sli() {
 }
 
 #[test]
+fn a_replaced_exemplar_keeps_nothing_of_the_one_it_overwrote() {
+    let p = Pipeline::compile(&[ratio("pay", Some(r#"status == "ok""#), None)]).unwrap();
+    let old = |i: i64| {
+        format!(
+            r#"{{"timestamp":{},"name":"old","status":"error","attributes":{{"http.route":"/pay","region":"eu","feature.a":"on","trace_id":"old{i}","span_id":"s{i}"}}}}"#,
+            NOW_MS - 60_000 + i
+        )
+    };
+    let new = |i: i64| {
+        format!(
+            r#"{{"timestamp":{},"status":"error","attributes":{{"http.route":"/pay"}}}}"#,
+            NOW_MS - 60_000 + i
+        )
+    };
+    let lines: Vec<String> = (0..1000)
+        .map(|i| if i < 8 { old(i) } else { new(i) })
+        .collect();
+    let batch = ingest(&p, &lines);
+    let replaced: Vec<&Exemplar> = batch
+        .exemplars()
+        .iter()
+        .filter(|e| e.timestamp_ms >= NOW_MS - 60_000 + 8)
+        .collect();
+    assert!(!replaced.is_empty());
+    for e in replaced {
+        assert_eq!(
+            (e.trace_id.as_deref(), e.span_id.as_deref(), e.name.as_str()),
+            (None, None, "")
+        );
+        assert_eq!(e.attributes, pairs(&[("http.route", "/pay")]));
+    }
+}
+
+#[test]
 fn clear_restarts_the_per_sli_cap() {
     let p = Pipeline::compile(&[ratio("pay", Some(r#"status == "ok""#), None)]).unwrap();
     let body: Vec<String> = (0..20).map(|i| pay(i, "error", "x")).collect();
@@ -340,22 +374,14 @@ fn every_bad_event_of_a_batch_is_equally_likely_to_be_kept() {
     const N: usize = 40;
     let mut sample = ExemplarSample::default();
     sample.bind(1);
+    let name: Arc<str> = Arc::from("s");
     let mut hits = [0u32; N];
     for _ in 0..BATCHES {
         sample.clear();
         for i in 0..N {
-            sample.offer(0, || Exemplar {
-                sli: Arc::from("s"),
-                timestamp_ms: i as i64,
-                trace_id: None,
-                span_id: None,
-                name: String::new(),
-                duration_ms: None,
-                value: None,
-                status_error: true,
-                sample_rate: 1.0,
-                attributes: Vec::new(),
-            });
+            if let Some(e) = sample.slot(0, &name) {
+                e.timestamp_ms = i as i64;
+            }
         }
         assert_eq!(sample.kept().len(), EXEMPLARS_PER_BATCH);
         for e in sample.kept() {

@@ -163,14 +163,7 @@ async fn post_events(
     authorize(&state, &headers, Scope::Ingest)?;
     let limit = state.options.limits.max_body_bytes;
     let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
-    let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
-        .await
-        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
-        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
-    let st = state.clone();
-    let report = tokio::task::spawn_blocking(move || st.ingest_ndjson(&body))
-        .await
-        .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
+    let report = state.run_ingest(move |st| st.ingest_ndjson(&body)).await?;
     let status = if report.accepted > 0 {
         StatusCode::OK
     } else {
@@ -201,14 +194,9 @@ async fn post_remote_write(
     }
     let limit = state.options.limits.max_body_bytes;
     let body = read_body(&headers, body, limit).await?;
-    let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
-        .await
-        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
-        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
-    let st = state.clone();
-    let report = tokio::task::spawn_blocking(move || st.ingest_remote_write(&body))
-        .await
-        .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
+    let report = state
+        .run_ingest(move |st| st.ingest_remote_write(&body))
+        .await?;
     if !report.errors.is_empty() {
         tracing::debug!(
             rejected = report.rejected,
@@ -353,14 +341,9 @@ async fn post_otlp(
         authorize(&state, &headers, Scope::Ingest)?;
         let limit = state.options.limits.max_body_bytes;
         let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
-        let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
+        state
+            .run_ingest(move |st| st.ingest_otlp(signal, &body, format))
             .await
-            .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
-            .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
-        let st = state.clone();
-        tokio::task::spawn_blocking(move || st.ingest_otlp(signal, &body, format))
-            .await
-            .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?
     }
     .await;
     match outcome {

@@ -17,7 +17,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use axum::http;
 use bytes::{Buf, BufMut, Bytes};
@@ -153,14 +152,9 @@ async fn ingest(
 ) -> Result<OtlpOutcome, ApiError> {
     // The same bounded wait as the HTTP ingest routes, so both transports
     // share one budget of concurrent ingest work.
-    let _permit = tokio::time::timeout(Duration::from_secs(2), state.ingest_permits.acquire())
+    state
+        .run_ingest(move |st| st.ingest_otlp(signal, &body, Format::Protobuf))
         .await
-        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
-        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || st.ingest_otlp(signal, &body, Format::Protobuf))
-        .await
-        .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?
 }
 
 /// The `Export…ServiceResponse` protobuf for an outcome: empty on full

@@ -364,6 +364,29 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs one ingest on a blocking thread once an ingest slot is free:
+    /// waits at most 2 s for the slot, then answers overload (503 +
+    /// Retry-After on HTTP, UNAVAILABLE on gRPC). Every transport's ingest
+    /// goes through here, so they share one concurrency bound.
+    pub async fn run_ingest<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            self.ingest_permits.acquire(),
+        )
+        .await
+        .map_err(|_| ApiError::Overloaded("too many ingest requests in progress".into()))?
+        .map_err(|_| ApiError::Overloaded("shutting down".into()))?;
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || f(&st))
+            .await
+            .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?
+    }
+}
+
 /// Runs `f` with this thread's reusable batch, cleared: a batch keeps its
 /// capacity and its caches of SLI and segment ids between requests, which
 /// saves a good share of the ingest cost of a large request.

@@ -155,12 +155,34 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     Ok(Bytes::from(buf))
 }
 
+/// How much of a refused request's body is read before answering. Closing
+/// a connection with unread request bytes makes the kernel send a reset,
+/// and the client may then lose the answer; small bodies are read and
+/// dropped so the client always gets the status and message.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// `err`, after reading and dropping up to [`DRAIN_LIMIT`] bytes of `body`.
+async fn refuse(body: Body, err: ApiError) -> ApiError {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0usize;
+    while seen <= DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+    err
+}
+
 async fn post_events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Ingest)?;
+    if let Err(e) = authorize(&state, &headers, Scope::Ingest) {
+        return Err(refuse(body, e).await);
+    }
     let limit = state.options.limits.max_body_bytes;
     let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
     let report = state.run_ingest(move |st| st.ingest_ndjson(&body)).await?;
@@ -182,15 +204,18 @@ async fn post_remote_write(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Ingest)?;
+    if let Err(e) = authorize(&state, &headers, Scope::Ingest) {
+        return Err(refuse(body, e).await);
+    }
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map_or("snappy", str::trim);
     if !encoding.eq_ignore_ascii_case("snappy") {
-        return Err(ApiError::BadRequest(format!(
+        let e = ApiError::BadRequest(format!(
             "unsupported content-encoding {encoding:?}; remote write bodies are snappy-compressed (Content-Encoding: snappy)"
-        )));
+        ));
+        return Err(refuse(body, e).await);
     }
     let limit = state.options.limits.max_body_bytes;
     let body = read_body(&headers, body, limit).await?;
@@ -320,7 +345,7 @@ async fn post_otlp(
             .and_then(|v| v.to_str().ok()),
     ) {
         Ok(f) => f,
-        Err(e) => return e.into_response(),
+        Err(e) => return refuse(body, e).await.into_response(),
     };
     let status_answer = |status: StatusCode, code: i32, message: String| {
         let mut resp = (
@@ -338,7 +363,9 @@ async fn post_otlp(
         resp
     };
     let outcome: Result<_, ApiError> = async {
-        authorize(&state, &headers, Scope::Ingest)?;
+        if let Err(e) = authorize(&state, &headers, Scope::Ingest) {
+            return Err(refuse(body, e).await);
+        }
         let limit = state.options.limits.max_body_bytes;
         let body = decoded_body(&headers, read_body(&headers, body, limit).await?, limit)?;
         state

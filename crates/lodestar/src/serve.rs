@@ -344,20 +344,13 @@ fn backfill(state: &AppState, demo: &Demo, anchor_ms: i64, days: u32) -> anyhow:
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let mut buf = Vec::with_capacity(4 << 20);
     let (mut accepted, mut rejected) = (0u64, 0u64);
     for h in 0..hours {
-        buf.clear();
         let t0 = from + h * HOUR_MS;
-        demo.ndjson(t0, (t0 + HOUR_MS).min(anchor_ms), &mut buf);
-        let r = state
-            .ingest_ndjson(&buf)
-            .map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
-        accepted += r.accepted;
-        rejected += r.rejected;
-        if let Some(e) = r.errors.first() {
-            tracing::warn!(line = e.line, "demo event rejected: {}", e.message);
-        }
+        let t = demo.telemetry(t0, (t0 + HOUR_MS).min(anchor_ms));
+        let (a, r) = ingest_demo_telemetry(state, &t).map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
+        accepted += a;
+        rejected += r;
         bar.inc(1);
         bar.set_message(format!("{accepted} events"));
     }
@@ -368,6 +361,34 @@ fn backfill(state: &AppState, demo: &Demo, anchor_ms: i64, days: u32) -> anyhow:
         accepted as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// Stores one range of demo traffic through the paths its senders use:
+/// NDJSON events, and OTLP/JSON logs for the journey milestones. Returns
+/// accepted and rejected counts.
+fn ingest_demo_telemetry(
+    state: &AppState,
+    t: &crate::demo::Telemetry,
+) -> Result<(u64, u64), server::ApiError> {
+    let r = state.ingest_ndjson(&t.ndjson)?;
+    if let Some(e) = r.errors.first() {
+        tracing::warn!(line = e.line, "demo event rejected: {}", e.message);
+    }
+    let (mut accepted, mut rejected) = (r.accepted, r.rejected);
+    if !t.otlp_logs_json.is_empty() {
+        let o = state.ingest_otlp(
+            server::otlp_http::OtlpSignal::Logs,
+            &t.otlp_logs_json,
+            otlp::Format::Json,
+        )?;
+        let refused = o.rejected();
+        if refused > 0 {
+            tracing::warn!("demo log records rejected: {}", o.message());
+        }
+        accepted += t.log_records.saturating_sub(refused);
+        rejected += refused;
+    }
+    Ok((accepted, rejected))
 }
 
 /// Generates live traffic every second from the anchor on.
@@ -383,9 +404,7 @@ async fn live_traffic(state: Arc<AppState>, demo: Arc<Demo>, anchor_ms: i64) {
         let (st, d, from) = (state.clone(), demo.clone(), last);
         last = now;
         let outcome = tokio::task::spawn_blocking(move || {
-            let mut buf = Vec::new();
-            d.ndjson(from, now, &mut buf);
-            st.ingest_ndjson(&buf)
+            ingest_demo_telemetry(&st, &d.telemetry(from, now))
         })
         .await;
         if let Ok(Err(e)) = outcome {

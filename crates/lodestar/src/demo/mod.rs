@@ -19,7 +19,7 @@ mod traffic;
 #[cfg(test)]
 mod tests;
 
-pub use traffic::Demo;
+pub use traffic::{Demo, Telemetry};
 
 /// The spec files the demo loads, one per team plus the journeys.
 const SPEC_FILES: [(&str, &str); 6] = [

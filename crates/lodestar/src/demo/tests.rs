@@ -810,3 +810,67 @@ fn degenerate_and_extreme_ranges_produce_nothing_or_valid_events() {
         }
     }
 }
+
+/// The milestones the demo sends as OTLP log records land in exactly the
+/// buckets the same events make as NDJSON: logs are a full event source.
+#[test]
+fn milestones_sent_as_otlp_logs_count_like_their_ndjson_twins() {
+    let catalog = server::Catalog::from_sources(&Demo::specs(), false)
+        .unwrap_or_else(|d| panic!("the demo specs do not compile:\n{}", d.join("\n")));
+    let d = Demo::new(ANCHOR_MS, 5);
+    let (from, to) = (ANCHOR_MS - 3 * HOUR_MS, ANCHOR_MS + 2 * MINUTE_MS);
+    let mut all = Vec::new();
+    let n_all = d.ndjson(from, to, &mut all);
+    let t = d.telemetry(from, to);
+    assert!(t.log_records > 0, "the range holds no milestones");
+    assert_eq!(t.ndjson_events + t.log_records, n_all);
+
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).expect("in range");
+    let limits = ingest::Limits::with_oldest_allowed(at(from - DAY_MS));
+    let totals = |batch: &ingest::Batch| {
+        let mut m: std::collections::BTreeMap<(String, String, String), (f64, f64, u64)> =
+            std::collections::BTreeMap::new();
+        for (key, _, b) in batch.deltas() {
+            let e = m.entry((key.sli, key.dimension, key.value)).or_default();
+            e.0 += b.good;
+            e.1 += b.total;
+            e.2 += b.raw_total;
+        }
+        m
+    };
+    let mut expected = ingest::Batch::new();
+    let r = catalog
+        .pipeline
+        .ingest_ndjson(&all, &limits, at(to), &mut expected);
+    assert_eq!(r.rejected, 0);
+
+    let mut split = ingest::Batch::new();
+    let r = catalog
+        .pipeline
+        .ingest_ndjson(&t.ndjson, &limits, at(to), &mut split);
+    assert_eq!(r.rejected, 0);
+    let summary = otlp::LogDecoder::new()
+        .decode(
+            &t.otlp_logs_json,
+            otlp::Format::Json,
+            &otlp::LogSelection::default(),
+            &mut |ev| catalog.pipeline.ingest_event(ev, &mut split),
+        )
+        .expect("the demo's OTLP logs decode");
+    assert_eq!(summary.counted, t.log_records);
+    assert_eq!(summary.rejected, 0);
+    let (a, b) = (totals(&expected), totals(&split));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, x) in &a {
+        let y = &b[k];
+        assert!(
+            (x.0 - y.0).abs() < 1e-9 && (x.1 - y.1).abs() < 1e-9 && x.2 == y.2,
+            "{k:?}: ndjson {x:?} vs ndjson+logs {y:?}"
+        );
+    }
+    assert!(
+        a.keys().any(|(sli, _, _)| sli == "first-meaningful-action-time"),
+        "no first-action series: {:?}",
+        a.keys().collect::<Vec<_>>()
+    );
+}

@@ -185,6 +185,45 @@ impl Demo {
         written
     }
 
+    /// The same events as [`Demo::ndjson`], split the way the shop's real
+    /// senders would deliver them: journey milestones (`first_meaningful_action`,
+    /// sent by the storefront's browser SDK) as one OTLP/JSON
+    /// `ExportLogsServiceRequest` of log records, everything else as NDJSON.
+    /// This is the demo's example of milestone SLIs built from logs: the
+    /// record's `eventName` becomes the event name, its `duration_ms`
+    /// attribute the value the threshold SLI reads.
+    pub fn telemetry(&self, from_ms: i64, to_ms: i64) -> Telemetry {
+        let mut t = Telemetry::default();
+        let mut records = Vec::new();
+        self.for_each_minute(from_ms, to_ms, |minute_start, events| {
+            let prefix = minute_prefix(minute_start);
+            for e in events {
+                if ENDPOINTS[e.endpoint].kind == Kind::FirstAction {
+                    records.push(log_record(e));
+                } else {
+                    write_event(&mut t.ndjson, &prefix, minute_start, e);
+                    t.ndjson_events += 1;
+                }
+            }
+        });
+        t.log_records = records.len() as u64;
+        if !records.is_empty() {
+            let service = ENDPOINTS
+                .iter()
+                .find(|e| e.kind == Kind::FirstAction)
+                .map_or("storefront-web", |e| e.service);
+            let body = serde_json::json!({ "resourceLogs": [{
+                "resource": { "attributes": [otlp_string("service.name", service)] },
+                "scopeLogs": [{
+                    "scope": { "name": "storefront-web/browser" },
+                    "logRecords": records,
+                }],
+            }]});
+            t.otlp_logs_json = serde_json::to_vec(&body).unwrap_or_default();
+        }
+        t
+    }
+
     /// The incidents planted in the history, oldest first.
     pub fn incidents(&self) -> Vec<Incident> {
         vec![self.outage.clone(), self.regression.clone()]
@@ -527,6 +566,52 @@ fn write_event(out: &mut Vec<u8>, prefix: &[u8; 17], minute_start: i64, e: &Even
     out.extend_from_slice(b"\",\"span_id\":\"");
     push_hex(out, e.span_id);
     out.extend_from_slice(b"\"}}\n");
+}
+
+/// A range of demo traffic as its senders deliver it (see [`Demo::telemetry`]).
+#[derive(Clone, Debug, Default)]
+pub struct Telemetry {
+    /// Spans and other events, NDJSON for `/api/v1/events`.
+    pub ndjson: Vec<u8>,
+    pub ndjson_events: u64,
+    /// Journey milestones, an OTLP/JSON logs export for `/v1/logs`; empty
+    /// when the range holds none.
+    pub otlp_logs_json: Vec<u8>,
+    pub log_records: u64,
+}
+
+fn otlp_string(key: &str, value: &str) -> serde_json::Value {
+    serde_json::json!({ "key": key, "value": { "stringValue": value } })
+}
+
+/// One milestone as an OTLP log record (JSON encoding: times in decimal
+/// nanoseconds as strings, ids in hex).
+fn log_record(e: &Event) -> serde_json::Value {
+    let ep = &ENDPOINTS[e.endpoint];
+    let mut trace = Vec::with_capacity(32);
+    push_hex(&mut trace, e.trace_id[0]);
+    push_hex(&mut trace, e.trace_id[1]);
+    let mut span = Vec::with_capacity(16);
+    push_hex(&mut span, e.span_id);
+    let tenths = (e.duration_ms * 10.0).round() / 10.0;
+    serde_json::json!({
+        "timeUnixNano": (i128::from(e.at_ms) * 1_000_000).to_string(),
+        "eventName": ep.name,
+        "severityNumber": if e.failed { 17 } else { 9 },
+        "severityText": if e.failed { "ERROR" } else { "INFO" },
+        "body": { "stringValue": "visitor's first meaningful action" },
+        "traceId": String::from_utf8_lossy(&trace),
+        "spanId": String::from_utf8_lossy(&span),
+        "attributes": [
+            { "key": "duration_ms", "value": { "doubleValue": tenths } },
+            { "key": "sample_rate", "value": { "intValue": e.sample_rate.to_string() } },
+            otlp_string("http.route", e.route),
+            otlp_string("region", REGIONS[e.region].name),
+            otlp_string("version", shop::VERSIONS[e.version]),
+            otlp_string("feature.new_checkout", if e.new_checkout { "on" } else { "off" }),
+            otlp_string("customer.tier", shop::TIERS[e.tier].0),
+        ],
+    })
 }
 
 /// Appends `,"key":"value"`; keys and values are the model's own constants,

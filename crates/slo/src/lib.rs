@@ -72,6 +72,7 @@
 pub mod bucket;
 pub mod burn_alert;
 pub mod composite;
+pub mod correction;
 pub mod definition;
 pub mod evaluation;
 pub mod sketch;
@@ -82,6 +83,7 @@ pub mod window;
 pub use bucket::{Bucket, Minute};
 pub use burn_alert::{BurnAlertRule, STANDARD_RULES};
 pub use composite::composite;
+pub use correction::{CorrectionWindow, Excluding, Repeat, merge_ranges};
 pub use definition::{
     Aggregate, CalendarUnit, DefError, Indicator, Method, ObjectiveDef, Op, Window,
 };

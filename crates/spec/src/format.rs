@@ -35,6 +35,13 @@ enum Shape {
     LodestarSpec,
     BurnRate,
     JourneyStep,
+    PolicyScope,
+    Escalation,
+    PolicyRule,
+    PolicyCondition,
+    BurnRateAbove,
+    PolicyException,
+    Dependency,
     Spec(Spec),
 }
 
@@ -49,6 +56,8 @@ enum Spec {
     AlertCondition,
     AlertNotificationTarget,
     Journey,
+    Correction,
+    BudgetPolicy,
 }
 
 impl Spec {
@@ -62,6 +71,8 @@ impl Spec {
             "AlertCondition" => Spec::AlertCondition,
             "AlertNotificationTarget" => Spec::AlertNotificationTarget,
             "Journey" => Spec::Journey,
+            "Correction" => Spec::Correction,
+            "BudgetPolicy" => Spec::BudgetPolicy,
             _ => return None,
         })
     }
@@ -109,6 +120,13 @@ fn order(shape: Shape) -> &'static [&'static str] {
         ],
         Shape::BurnRate => &["kind", "op", "threshold", "lookbackWindow", "alertAfter"],
         Shape::JourneyStep => &["name", "displayName", "description", "slos"],
+        Shape::PolicyScope => &["slos", "services", "journeys"],
+        Shape::Escalation => &["owner", "after"],
+        Shape::PolicyRule => &["state", "when", "releases", "allow"],
+        Shape::PolicyCondition => &["budgetRemainingBelow", "burnRateAbove", "incidentBurnAbove"],
+        Shape::BurnRateAbove => &["window", "rate"],
+        Shape::PolicyException => &["dependency", "excludedTraffic"],
+        Shape::Dependency => &["attribute", "values"],
         Shape::Spec(spec) => match spec {
             Spec::Service => &["description"],
             Spec::Slo => &[
@@ -140,6 +158,27 @@ fn order(shape: Shape) -> &'static [&'static str] {
                 "steps",
                 "completionSlo",
                 "timeToFirstActionSlo",
+            ],
+            Spec::Correction => &[
+                "description",
+                "slos",
+                "services",
+                "timeZone",
+                "start",
+                "duration",
+                "repeat",
+                "daysOfWeek",
+                "until",
+                "silenceAlerts",
+                "excludeFromBudget",
+            ],
+            Spec::BudgetPolicy => &[
+                "description",
+                "appliesTo",
+                "escalation",
+                "states",
+                "postmortem",
+                "exceptions",
             ],
         },
     }
@@ -180,6 +219,13 @@ fn child(shape: Shape, key: &str, siblings: &[Entry]) -> Shape {
         }
         (Shape::Spec(Spec::AlertCondition), "condition") => Shape::BurnRate,
         (Shape::Spec(Spec::Journey), "steps") => Shape::JourneyStep,
+        (Shape::Spec(Spec::BudgetPolicy), "appliesTo") => Shape::PolicyScope,
+        (Shape::Spec(Spec::BudgetPolicy), "escalation") => Shape::Escalation,
+        (Shape::Spec(Spec::BudgetPolicy), "states") => Shape::PolicyRule,
+        (Shape::Spec(Spec::BudgetPolicy), "exceptions") => Shape::PolicyException,
+        (Shape::PolicyRule, "when") => Shape::PolicyCondition,
+        (Shape::PolicyCondition, "burnRateAbove") => Shape::BurnRateAbove,
+        (Shape::PolicyException, "dependency") => Shape::Dependency,
         _ => Shape::Free,
     }
 }
@@ -388,10 +434,22 @@ fn other_tools_would_type(s: &str) -> bool {
     ) {
         return true;
     }
-    s.bytes().any(|b| b.is_ascii_digit())
+    let numeric = s.bytes().any(|b| b.is_ascii_digit())
         && s.bytes().all(|b| {
             b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'+' | b'-' | b'e' | b'E')
+        });
+    // YAML 1.1 timestamps also take a space or `T` between date and time
+    // (`2026-11-01 02:00:00`, a correction's start).
+    let timestamp = s.len() > 10
+        && s.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
         })
+        && matches!(s.as_bytes()[10], b' ' | b'\t' | b'T' | b't');
+    numeric || timestamp
 }
 
 /// True when `s` can be written as a `|` block and read back unchanged.

@@ -28,9 +28,11 @@ pub use diagnostic::{Diagnostic, Location, Mode, Severity};
 pub use duration::{DurationShorthand, DurationUnit};
 pub use error::LoadError;
 pub use model::{
-    Aggregate, AlertCondition, AlertNotificationTarget, AlertPolicy, BudgetingMethod, Calendar,
-    DataSource, Journey, JourneyStep, LodestarQuery, Metadata, MetricSource, Objective, Op,
-    Ownership, RawType, Service, Sli, SliDocumentation, SliSpec, Slo, SpecSet, TimeWindow,
+    Aggregate, AlertCondition, AlertNotificationTarget, AlertPolicy, BudgetPolicy, BudgetingMethod,
+    Calendar, Correction, DataSource, Journey, JourneyStep, LodestarQuery, Metadata, MetricSource,
+    Objective, Op, Ownership, PolicyCondition, PolicyException, PolicyRule, PolicyScope,
+    PolicyState, RawType, ReleaseMode, Service, Sli, SliDocumentation, SliSpec, Slo, SpecSet,
+    TimeWindow,
 };
 
 use diagnostic::Sink;

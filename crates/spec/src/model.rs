@@ -34,12 +34,31 @@ pub struct SpecSet {
     pub alert_notification_targets: Vec<AlertNotificationTarget>,
     /// Journeys (`lodestar.dev/v1`), SLO names resolved.
     pub journeys: Vec<Journey>,
+    /// Corrections (`lodestar.dev/v1`): excluded periods, names resolved.
+    pub corrections: Vec<Correction>,
+    /// Budget policies (`lodestar.dev/v1`), scope names resolved.
+    pub budget_policies: Vec<BudgetPolicy>,
 }
 
 impl SpecSet {
     /// The SLO called `name`.
     pub fn slo(&self, name: &str) -> Option<&Slo> {
         self.slos.iter().find(|s| s.metadata.name == name)
+    }
+
+    /// The corrections that apply to `slo`, in file order.
+    pub fn corrections_for<'a>(&'a self, slo: &'a Slo) -> impl Iterator<Item = &'a Correction> {
+        self.corrections.iter().filter(move |c| c.applies_to(slo))
+    }
+
+    /// The budget policies that apply to `slo`, in file order.
+    pub fn budget_policies_for<'a>(
+        &'a self,
+        slo: &'a Slo,
+    ) -> impl Iterator<Item = &'a BudgetPolicy> {
+        self.budget_policies
+            .iter()
+            .filter(move |p| p.applies_to(slo, &self.journeys))
     }
 }
 
@@ -416,4 +435,228 @@ pub struct JourneyStep {
     pub description: Option<String>,
     /// Names of SLOs (all resolved), at least one.
     pub slos: Vec<String>,
+}
+
+impl Journey {
+    /// True when `slo` is named by a step, or is the completion or
+    /// time-to-first-action SLO.
+    pub fn mentions(&self, slo: &str) -> bool {
+        self.steps.iter().any(|s| s.slos.iter().any(|n| n == slo))
+            || self.completion_slo.as_deref() == Some(slo)
+            || self.time_to_first_action_slo.as_deref() == Some(slo)
+    }
+}
+
+/// `lodestar.dev/v1` `kind: Correction`: a maintenance window or another
+/// period whose events do not count against the budget (and whose alerts
+/// may be silenced), one-off or recurring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    /// Name, display name, labels and annotations.
+    pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
+    pub description: Option<String>,
+    /// SLO names (resolved). With `services`, the SLOs it applies to; both
+    /// empty means every SLO.
+    pub slos: Vec<String>,
+    /// Service names (resolved against `kind: Service` objects and the
+    /// `spec.service` of loaded SLOs).
+    pub services: Vec<String>,
+    /// Canonical IANA name, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// Wall-clock start of the first occurrence, in `time_zone`.
+    pub start: jiff::civil::DateTime,
+    /// Length of each occurrence; fixed-length (m, h, d, w).
+    pub duration: DurationShorthand,
+    /// Recurrence period, fixed-length (m, h, d, w); `d` and `w` repeat at
+    /// the same wall-clock time across DST, `m` and `h` in elapsed time.
+    /// When set, `duration` is shorter than it.
+    pub repeat: Option<DurationShorthand>,
+    /// Weekdays a daily repeat is kept on (empty: every day); only set with
+    /// a repeat in days. Unique.
+    pub days_of_week: Vec<jiff::civil::Weekday>,
+    /// No occurrence starts at or after this wall-clock time; only set
+    /// with a repeat, and later than `start`.
+    pub until: Option<jiff::civil::DateTime>,
+    /// Alerts are not sent during an occurrence (default true).
+    pub silence_alerts: bool,
+    /// Events during an occurrence do not count against the budget
+    /// (default true).
+    pub exclude_from_budget: bool,
+    /// Where the object starts (file, line, column, path).
+    pub location: Location,
+}
+
+impl Correction {
+    /// True when the correction covers `slo`: it names the SLO or its
+    /// service, or names neither SLOs nor services.
+    pub fn applies_to(&self, slo: &Slo) -> bool {
+        (self.slos.is_empty() && self.services.is_empty())
+            || self.slos.contains(&slo.metadata.name)
+            || self.services.contains(&slo.service)
+    }
+}
+
+/// `lodestar.dev/v1` `kind: BudgetPolicy`: an executable error-budget
+/// policy in the style of the SRE Workbook: budget and burn thresholds
+/// give a state, the state says what releases may do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetPolicy {
+    /// Name, display name, labels and annotations.
+    pub metadata: Metadata,
+    /// `spec.description`, at most 1050 characters.
+    pub description: Option<String>,
+    /// Which SLOs the policy governs.
+    pub applies_to: PolicyScope,
+    /// `spec.escalation.owner`: who decides disputes.
+    pub escalation_owner: Option<String>,
+    /// `spec.escalation.after`: how long a dispute may last before it goes
+    /// to the owner; fixed-length (m, h, d, w).
+    pub escalation_after: Option<DurationShorthand>,
+    /// `spec.states`, at least one; the first rule with a matching
+    /// condition decides the state. No match means healthy, releases
+    /// allowed.
+    pub rules: Vec<PolicyRule>,
+    /// `spec.postmortem.incidentBudgetShare`, in (0, 1], default 0.2: one
+    /// incident burning more than this share of the window's budget needs
+    /// a postmortem.
+    pub postmortem_share: f64,
+    /// Burn that does not count against the policy state.
+    pub exceptions: Vec<PolicyException>,
+    /// Where the object starts (file, line, column, path).
+    pub location: Location,
+}
+
+impl BudgetPolicy {
+    /// True when the policy governs `slo`: its scope is empty, or names the
+    /// SLO, its service, or a journey (among `journeys`) that mentions it.
+    pub fn applies_to(&self, slo: &Slo, journeys: &[Journey]) -> bool {
+        let scope = &self.applies_to;
+        let name = slo.metadata.name.as_str();
+        scope.is_everything()
+            || scope.slos.iter().any(|n| n == name)
+            || scope.services.contains(&slo.service)
+            || journeys
+                .iter()
+                .filter(|j| scope.journeys.contains(&j.metadata.name))
+                .any(|j| j.mentions(name))
+    }
+}
+
+/// `spec.appliesTo` of a budget policy: names, all resolved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PolicyScope {
+    /// SLO names.
+    pub slos: Vec<String>,
+    /// Service names (a `kind: Service` or the service of a loaded SLO).
+    pub services: Vec<String>,
+    /// Journey names; the policy covers every SLO the journey mentions.
+    pub journeys: Vec<String>,
+}
+
+impl PolicyScope {
+    /// True when nothing is named: the policy covers every SLO.
+    pub fn is_everything(&self) -> bool {
+        self.slos.is_empty() && self.services.is_empty() && self.journeys.is_empty()
+    }
+}
+
+/// One entry of `spec.states`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRule {
+    /// The state this rule puts the SLO in.
+    pub state: PolicyState,
+    /// At least one; the rule matches when any condition holds.
+    pub when: Vec<PolicyCondition>,
+    /// What releases may do in this state; defaults by state (healthy:
+    /// allowed, at-risk: approval, exhausted: frozen).
+    pub releases: ReleaseMode,
+    /// Change kinds or labels still allowed when releases are frozen or
+    /// need approval (e.g. `fix`, `security`).
+    pub allow: Vec<String>,
+}
+
+/// A budget policy state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyState {
+    /// `healthy`
+    Healthy,
+    /// `at-risk`
+    AtRisk,
+    /// `exhausted`
+    Exhausted,
+}
+
+impl PolicyState {
+    /// The spelling in spec files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyState::Healthy => "healthy",
+            PolicyState::AtRisk => "at-risk",
+            PolicyState::Exhausted => "exhausted",
+        }
+    }
+
+    /// What releases may do in this state when a rule does not say.
+    pub fn default_releases(self) -> ReleaseMode {
+        match self {
+            PolicyState::Healthy => ReleaseMode::Allowed,
+            PolicyState::AtRisk => ReleaseMode::NeedsApproval,
+            PolicyState::Exhausted => ReleaseMode::Frozen,
+        }
+    }
+}
+
+/// What releases may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReleaseMode {
+    /// `allowed`
+    Allowed,
+    /// `approval`: a release needs the owners' approval.
+    NeedsApproval,
+    /// `frozen`: only the rule's `allow` kinds may ship.
+    Frozen,
+}
+
+impl ReleaseMode {
+    /// The spelling in spec files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseMode::Allowed => "allowed",
+            ReleaseMode::NeedsApproval => "approval",
+            ReleaseMode::Frozen => "frozen",
+        }
+    }
+}
+
+/// One condition of a policy rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyCondition {
+    /// `budgetRemainingBelow: x`: the remaining fraction of the window's
+    /// budget is below `x`, in [-1, 1] (0: exhausted).
+    BudgetRemainingBelow(f64),
+    /// `burnRateAbove: {window, rate}`: the burn rate over `window`
+    /// (fixed-length) is above `rate` (> 0).
+    BurnRateAbove {
+        window: DurationShorthand,
+        rate: f64,
+    },
+    /// `incidentBurnAbove: x`: one incident burned more than the share `x`
+    /// of the window's budget, in (0, 1].
+    IncidentBurnAbove(f64),
+}
+
+/// Burn that does not count against a policy's state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyException {
+    /// `dependency: {attribute, values}`: burn attributed to a dependency,
+    /// the events whose `attribute` (default `peer.service`) is one of
+    /// `values` (empty: any value).
+    Dependency {
+        attribute: String,
+        values: Vec<String>,
+    },
+    /// `excludedTraffic: {filter}`: events matching a CEL filter (stored
+    /// as written; compiled by the ingest crate).
+    ExcludedTraffic { filter: String },
 }

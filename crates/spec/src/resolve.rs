@@ -2,14 +2,14 @@
 //! references (`indicatorRef`, `alertPolicyRef`, `conditionRef`,
 //! `targetRef`, `metricSourceRef`, journey SLO names), the rules that need
 //! a resolved SLI (objective `op`/`value`, the `lodestar` query of metric
-//! sources whose type comes from a DataSource) and documentation fallback
-//! from SLO to SLI.
+//! sources whose type comes from a DataSource), documentation fallback
+//! from SLO to SLI, and the names in Corrections and BudgetPolicies.
 //!
 //! Input is the decoded drafts in file order; output is the final
 //! [`SpecSet`]. A reference to an object that exists but failed to decode is
 //! not reported again: its own errors already explain it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::decode::lodestar::{self, lodestar_query};
 use crate::decode::{
@@ -46,8 +46,19 @@ pub(crate) fn resolve(objects: &[Object], refs: &[(Kind, RefDraft)], sink: &mut 
             }
         }
     }
+    let services = service_names(objects);
     for (kind, r) in refs {
-        if !index.contains_key(&(*kind, r.name.as_str())) {
+        if *kind == Kind::Service {
+            if !services.contains(r.name.as_str()) {
+                sink.error(
+                    &r.loc,
+                    format!(
+                        "service {:?} not found in the loaded files; expected the name of a Service or the service of an SLO",
+                        r.name
+                    ),
+                );
+            }
+        } else if !index.contains_key(&(*kind, r.name.as_str())) {
             sink.error(
                 &r.loc,
                 format!(
@@ -113,7 +124,42 @@ pub(crate) fn resolve(objects: &[Object], refs: &[(Kind, RefDraft)], sink: &mut 
             _ => {}
         }
     }
+    for o in objects {
+        match &o.draft {
+            Some(Draft::Correction(c))
+                if c.slo_refs.iter().all(|s| r.lookup(Kind::Slo, s).is_some()) =>
+            {
+                set.corrections.push(c.correction.clone());
+            }
+            Some(Draft::BudgetPolicy(p))
+                if p.object_refs.iter().all(|(k, o)| r.lookup(*k, o).is_some()) =>
+            {
+                set.budget_policies.push(p.policy.clone());
+            }
+            _ => {}
+        }
+    }
     set
+}
+
+/// Every name a service reference may use: `kind: Service` objects (even
+/// ones that failed to decode, whose own errors explain them) and the
+/// `spec.service` of every decoded SLO, since OpenSLO does not require
+/// Service objects.
+fn service_names(objects: &[Object]) -> HashSet<&str> {
+    let mut names = HashSet::new();
+    for o in objects {
+        match (&o.kind, &o.draft) {
+            (Kind::Service, _) => {
+                names.insert(o.name.as_str());
+            }
+            (_, Some(Draft::Slo(s))) => {
+                names.insert(s.service.as_str());
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 struct Resolver<'o> {

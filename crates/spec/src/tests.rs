@@ -291,3 +291,120 @@ mod robustness {
         }
     }
 }
+
+/// Two services with one SLO each, a journey over the search SLO, and the
+/// given extension objects.
+fn scoped_set(extensions: &str) -> SpecSet {
+    let slo = |name: &str, service: &str| {
+        RATIO_SLO
+            .split("---")
+            .next()
+            .unwrap()
+            .replace("name: checkout\n", &format!("name: {name}\n"))
+            .replace("service: checkout", &format!("service: {service}"))
+            .replace("      - op: lt\n", "      - ")
+    };
+    let sli = RATIO_SLO.split("---").nth(1).unwrap();
+    let text = format!(
+        "{}---\n{}---{sli}---\napiVersion: lodestar.dev/v1\nkind: Journey\nmetadata: {{name: find}}\nspec:\n  steps: [{{name: search, slos: [search-ok]}}]\n---\n{extensions}",
+        slo("checkout-ok", "checkout"),
+        slo("search-ok", "search"),
+    );
+    let loaded = load_sources(&[source("set.yaml", &text)], Mode::Strict);
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    loaded.set.unwrap()
+}
+
+/// Which SLOs each correction and each policy of `set` applies to.
+fn scopes(set: &SpecSet) -> Vec<(String, Vec<String>)> {
+    let covered = |f: &dyn Fn(&Slo) -> bool| -> Vec<String> {
+        set.slos
+            .iter()
+            .filter(|s| f(s))
+            .map(|s| s.metadata.name.clone())
+            .collect()
+    };
+    let mut out = Vec::new();
+    for c in &set.corrections {
+        out.push((c.metadata.name.clone(), covered(&|s| c.applies_to(s))));
+    }
+    for p in &set.budget_policies {
+        out.push((
+            p.metadata.name.clone(),
+            covered(&|s| p.applies_to(s, &set.journeys)),
+        ));
+    }
+    out
+}
+
+#[test]
+fn corrections_apply_to_named_slos_and_services_or_to_everything() {
+    let c = |name: &str, scope: &str| {
+        format!(
+            "apiVersion: lodestar.dev/v1\nkind: Correction\nmetadata: {{name: {name}}}\nspec:\n  {scope}\n  timeZone: UTC\n  start: \"2026-01-01 00:00:00\"\n  duration: 1h\n---\n"
+        )
+    };
+    let set = scoped_set(
+        &[
+            c("all", "description: both lists empty"),
+            c("by-slo", "slos: [checkout-ok]"),
+            c("by-service", "services: [search]"),
+            c("either", "slos: [checkout-ok]\n  services: [search]"),
+        ]
+        .concat(),
+    );
+    let both = vec!["checkout-ok".to_string(), "search-ok".to_string()];
+    assert_eq!(
+        scopes(&set),
+        [
+            ("all".to_string(), both.clone()),
+            ("by-slo".to_string(), vec!["checkout-ok".to_string()]),
+            ("by-service".to_string(), vec!["search-ok".to_string()]),
+            ("either".to_string(), both),
+        ]
+    );
+    let search = set.slo("search-ok").unwrap();
+    let names: Vec<&str> = set
+        .corrections_for(search)
+        .map(|c| c.metadata.name.as_str())
+        .collect();
+    assert_eq!(names, ["all", "by-service", "either"]);
+}
+
+#[test]
+fn budget_policies_apply_through_slos_services_and_journeys() {
+    let p = |name: &str, scope: &str| {
+        format!(
+            "apiVersion: lodestar.dev/v1\nkind: BudgetPolicy\nmetadata: {{name: {name}}}\nspec:\n  appliesTo: {scope}\n  states: [{{state: exhausted, when: [{{budgetRemainingBelow: 0}}]}}]\n---\n"
+        )
+    };
+    let set = scoped_set(
+        &[
+            p("all", "{}"),
+            p("by-slo", "{slos: [checkout-ok]}"),
+            p("by-service", "{services: [checkout]}"),
+            p("by-journey", "{journeys: [find]}"),
+        ]
+        .concat(),
+    );
+    let one = |s: &str| vec![s.to_string()];
+    assert_eq!(
+        scopes(&set),
+        [
+            (
+                "all".to_string(),
+                vec!["checkout-ok".to_string(), "search-ok".to_string()]
+            ),
+            ("by-slo".to_string(), one("checkout-ok")),
+            ("by-service".to_string(), one("checkout-ok")),
+            ("by-journey".to_string(), one("search-ok")),
+        ]
+    );
+    let rule = &set.budget_policies[0].rules[0];
+    assert_eq!(
+        (rule.state, rule.releases),
+        (PolicyState::Exhausted, ReleaseMode::Frozen),
+        "releases default by state"
+    );
+    assert_eq!(set.budget_policies[0].postmortem_share, 0.2);
+}

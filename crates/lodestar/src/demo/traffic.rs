@@ -173,6 +173,9 @@ impl Demo {
 
     /// Appends NDJSON events for `[from_ms, to_ms)` to `out`; deterministic
     /// for (seed, anchor, from_ms, to_ms). Returns the number of events written.
+    /// (The server sends milestones as logs, see [`Demo::telemetry`]; the
+    /// tests compare both.)
+    #[cfg(test)]
     pub fn ndjson(&self, from_ms: i64, to_ms: i64, out: &mut Vec<u8>) -> u64 {
         let mut written = 0u64;
         self.for_each_minute(from_ms, to_ms, |minute_start, events| {

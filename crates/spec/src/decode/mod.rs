@@ -10,17 +10,20 @@
 
 mod alert;
 mod annotations;
+mod correction;
 mod journey;
 mod leaf_kinds;
 pub(crate) mod lodestar;
 mod names;
+mod policy;
 mod sli;
 mod slo;
 
-use crate::diagnostic::{Location, Sink, key_path};
+use crate::diagnostic::{self, Location, Sink, key_path};
 use crate::duration::DurationShorthand;
 use crate::model::{
-    AlertCondition, AlertNotificationTarget, DataSource, Journey, Metadata, Op, Service,
+    AlertCondition, AlertNotificationTarget, BudgetPolicy, Correction, DataSource, Journey,
+    Metadata, Op, Service,
 };
 use crate::tree::{Entry, Node, Plain, Pos, Style, Value, classify};
 
@@ -39,6 +42,8 @@ pub(crate) enum Kind {
     AlertCondition,
     AlertNotificationTarget,
     Journey,
+    Correction,
+    BudgetPolicy,
 }
 
 impl Kind {
@@ -52,6 +57,8 @@ impl Kind {
             Kind::AlertCondition => "AlertCondition",
             Kind::AlertNotificationTarget => "AlertNotificationTarget",
             Kind::Journey => "Journey",
+            Kind::Correction => "Correction",
+            Kind::BudgetPolicy => "BudgetPolicy",
         }
     }
 }
@@ -67,7 +74,7 @@ const OPENSLO_KINDS: &[Kind] = &[
     Kind::AlertCondition,
     Kind::AlertNotificationTarget,
 ];
-const LODESTAR_KINDS: &[Kind] = &[Kind::Journey];
+const LODESTAR_KINDS: &[Kind] = &[Kind::Journey, Kind::Correction, Kind::BudgetPolicy];
 
 /// A reference by name to another object, and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +110,20 @@ pub(crate) struct JourneyDraft {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CorrectionDraft {
+    pub(crate) correction: Correction,
+    /// Every SLO name it mentions (also in `Doc::refs`).
+    pub(crate) slo_refs: Vec<RefDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BudgetPolicyDraft {
+    pub(crate) policy: BudgetPolicy,
+    /// Every SLO and journey name in `appliesTo` (also in `Doc::refs`).
+    pub(crate) object_refs: Vec<(Kind, RefDraft)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Draft {
     Service(Service),
     DataSource(DataSource),
@@ -112,6 +133,8 @@ pub(crate) enum Draft {
     AlertCondition(AlertCondition),
     AlertNotificationTarget(AlertNotificationTarget),
     Journey(JourneyDraft),
+    Correction(Box<CorrectionDraft>),
+    BudgetPolicy(Box<BudgetPolicyDraft>),
 }
 
 /// One top-level object: its identity even when the rest failed to decode,
@@ -369,6 +392,82 @@ impl Doc<'_> {
         self.refs.push((kind, r.clone()));
         Some(r)
     }
+
+    /// A list of names, each checked as a name and recorded as a
+    /// reference to an object of `kind`. Every item is checked before
+    /// `None`; a name listed twice is a warning.
+    pub(crate) fn name_list(
+        &mut self,
+        node: &Node,
+        path: &str,
+        kind: Kind,
+    ) -> Option<Vec<RefDraft>> {
+        let items = self.list(node, path)?;
+        let mut out: Vec<RefDraft> = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let p = diagnostic::index_path(path, i);
+            match self.reference(item, &p, kind) {
+                Some(r) if out.iter().any(|o| o.name == r.name) => {
+                    self.warning(item.pos, &p, format!("{:?} is listed twice", r.name));
+                }
+                Some(r) => out.push(r),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A wall-clock date and time written `YYYY-MM-DD hh:mm:ss`.
+    pub(crate) fn civil_date_time(
+        &mut self,
+        node: &Node,
+        path: &str,
+    ) -> Option<jiff::civil::DateTime> {
+        let text = self.string(node, path)?;
+        let parsed = slo::parse_date_time(&text);
+        if parsed.is_none() {
+            self.error(
+                node.pos,
+                path,
+                format!("expected a date and time as \"YYYY-MM-DD hh:mm:ss\", got {text:?}"),
+            );
+        }
+        parsed
+    }
+
+    /// An IANA time zone name, returned in canonical form.
+    pub(crate) fn time_zone(&mut self, node: &Node, path: &str) -> Option<String> {
+        let name = self.string(node, path)?;
+        let canonical = slo::time_zone(&name);
+        if canonical.is_none() {
+            self.error(
+                node.pos,
+                path,
+                format!(
+                    "unknown time zone {name:?}; expected an IANA time zone name like \"Europe/Berlin\""
+                ),
+            );
+        }
+        canonical
+    }
+
+    /// A number `x` with `accept(x)`; otherwise reports `expected` and the
+    /// text as written.
+    pub(crate) fn number_where(
+        &mut self,
+        node: &Node,
+        path: &str,
+        accept: impl Fn(f64) -> bool,
+        expected: &str,
+    ) -> Option<f64> {
+        let (x, text) = self.number(node, path)?;
+        if !accept(x) {
+            self.error(node.pos, path, format!("expected {expected}, got {text}"));
+            return None;
+        }
+        Some(x)
+    }
 }
 
 /// The entries of one mapping, read field by field. Fields read are
@@ -525,7 +624,7 @@ fn accepted() -> String {
             .join(", ")
     };
     format!(
-        "{OPENSLO_V1} (kinds {}) or {LODESTAR_V1} (kind {})",
+        "{OPENSLO_V1} (kinds {}) or {LODESTAR_V1} (kinds {})",
         list(OPENSLO_KINDS),
         list(LODESTAR_KINDS)
     )
@@ -680,6 +779,22 @@ pub(crate) fn decode_kind(
             let spec = spec_entry.and_then(|e| journey::journey_spec(doc, e, &spec_path));
             meta.as_ref().zip(spec).map(|(m, spec)| {
                 Draft::Journey(spec.into_draft(m.metadata.clone(), location.clone()))
+            })
+        }
+        Kind::Correction => {
+            let spec = spec_entry.and_then(|e| correction::correction_spec(doc, e, &spec_path));
+            meta.as_ref().zip(spec).map(|(m, spec)| {
+                Draft::Correction(Box::new(
+                    spec.into_draft(m.metadata.clone(), location.clone()),
+                ))
+            })
+        }
+        Kind::BudgetPolicy => {
+            let spec = spec_entry.and_then(|e| policy::budget_policy_spec(doc, e, &spec_path));
+            meta.as_ref().zip(spec).map(|(m, spec)| {
+                Draft::BudgetPolicy(Box::new(
+                    spec.into_draft(m.metadata.clone(), location.clone()),
+                ))
             })
         }
     };

@@ -271,7 +271,7 @@ fn calendar(doc: &mut Doc<'_>, e: &Entry, path: &str) -> Option<Calendar> {
 }
 
 /// Exactly `YYYY-MM-DD hh:mm:ss` (the go-sdk's `time.DateTime`).
-fn parse_date_time(s: &str) -> Option<jiff::civil::DateTime> {
+pub(crate) fn parse_date_time(s: &str) -> Option<jiff::civil::DateTime> {
     let b = s.as_bytes();
     let shape = b.len() == 19
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -287,7 +287,7 @@ fn parse_date_time(s: &str) -> Option<jiff::civil::DateTime> {
 }
 
 /// The canonical IANA name of `name` in jiff's bundled database.
-fn time_zone(name: &str) -> Option<String> {
+pub(crate) fn time_zone(name: &str) -> Option<String> {
     static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
     let tz = DB
         .get_or_init(jiff::tz::TimeZoneDatabase::bundled)

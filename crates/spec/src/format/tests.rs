@@ -286,3 +286,23 @@ fn collect(n: &Node, out: &mut Vec<String>) {
         }
     }
 }
+
+#[test]
+fn extension_kinds_come_in_canonical_order() {
+    check(
+        "kind: Correction\nspec:\n  duration: 2h\n  start: \"2026-11-01 02:00:00\"\n  timeZone: UTC\n  slos: [a]\n",
+        "kind: Correction\nspec:\n  slos:\n    - a\n  timeZone: UTC\n  start: \"2026-11-01 02:00:00\"\n  duration: 2h\n",
+    );
+    check(
+        "kind: BudgetPolicy\nspec:\n  exceptions:\n    - dependency: {values: [x], attribute: a}\n  states:\n    - releases: frozen\n      when:\n        - burnRateAbove: {rate: 6, window: 6h}\n      state: exhausted\n  escalation: {after: 1w, owner: o}\n  appliesTo: {journeys: [j], slos: [s]}\n",
+        "kind: BudgetPolicy\nspec:\n  appliesTo:\n    slos:\n      - s\n    journeys:\n      - j\n  escalation:\n    owner: o\n    after: 1w\n  states:\n    - state: exhausted\n      when:\n        - burnRateAbove:\n            window: 6h\n            rate: 6\n      releases: frozen\n  exceptions:\n    - dependency:\n        attribute: a\n        values:\n          - x\n",
+    );
+}
+
+#[test]
+fn date_times_stay_quoted_because_yaml_1_1_tools_read_them_as_timestamps() {
+    check(
+        "a: \"2026-11-01 02:00:00\"\nb: '2026-11-01T02:00:00Z'\nc: \"2026-11-01 is a date\"\nd: 2026-11-01 02:00:00\n",
+        "a: \"2026-11-01 02:00:00\"\nb: \"2026-11-01T02:00:00Z\"\nc: \"2026-11-01 is a date\"\nd: 2026-11-01 02:00:00\n",
+    );
+}

@@ -54,6 +54,12 @@ pub(crate) fn strip(mut set: SpecSet) -> SpecSet {
         .for_each(|t| clear(&mut t.location));
     set.alert_policies.iter_mut().for_each(strip_policy);
     set.journeys.iter_mut().for_each(|j| clear(&mut j.location));
+    set.corrections
+        .iter_mut()
+        .for_each(|c| clear(&mut c.location));
+    set.budget_policies
+        .iter_mut()
+        .for_each(|p| clear(&mut p.location));
     for s in &mut set.slos {
         clear(&mut s.location);
         s.indicator.iter_mut().for_each(strip_sli);

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use spec::{
-    Aggregate, AlertPolicy, LodestarQuery, Metadata, MetricSource, Objective, Sli,
-    SliDocumentation, SliSpec, SpecSet,
+    Aggregate, AlertPolicy, BudgetPolicy, Correction, LodestarQuery, Metadata, MetricSource,
+    Objective, PolicyCondition, PolicyException, Sli, SliDocumentation, SliSpec, SpecSet,
 };
 
 pub(crate) fn summary(set: &SpecSet) -> String {
@@ -113,7 +113,86 @@ pub(crate) fn summary(set: &SpecSet) -> String {
             .unwrap();
         }
     }
+    for c in &set.corrections {
+        out.push_str(&correction(c));
+    }
+    for p in &set.budget_policies {
+        out.push_str(&budget_policy(p));
+    }
     out
+}
+
+fn correction(c: &Correction) -> String {
+    let mut s = format!(
+        "correction {}{}{} slos={:?} services={:?} @ {}\n",
+        c.metadata.name,
+        meta(&c.metadata),
+        opt(" description", &c.description),
+        c.slos,
+        c.services,
+        c.location
+    );
+    let days: Vec<String> = c.days_of_week.iter().map(|d| format!("{d:?}")).collect();
+    writeln!(
+        s,
+        "  start {} {} for {} repeat={:?} days={days:?} until={:?} silence={} exclude={}",
+        c.start,
+        c.time_zone,
+        c.duration,
+        c.repeat.map(|r| r.to_string()),
+        c.until.map(|u| u.to_string()),
+        c.silence_alerts,
+        c.exclude_from_budget
+    )
+    .unwrap();
+    s
+}
+
+fn budget_policy(p: &BudgetPolicy) -> String {
+    let scope = &p.applies_to;
+    let mut s = format!(
+        "budget-policy {}{} slos={:?} services={:?} journeys={:?} escalation={:?} after={:?} postmortem-share={} @ {}\n",
+        p.metadata.name,
+        meta(&p.metadata),
+        scope.slos,
+        scope.services,
+        scope.journeys,
+        p.escalation_owner,
+        p.escalation_after.map(|d| d.to_string()),
+        p.postmortem_share,
+        p.location
+    );
+    for r in &p.rules {
+        let when: Vec<String> = r
+            .when
+            .iter()
+            .map(|c| match c {
+                PolicyCondition::BudgetRemainingBelow(x) => format!("remaining<{x}"),
+                PolicyCondition::BurnRateAbove { window, rate } => format!("burn({window})>{rate}"),
+                PolicyCondition::IncidentBurnAbove(x) => format!("incident>{x}"),
+            })
+            .collect();
+        writeln!(
+            s,
+            "  rule {} when [{}] releases={} allow={:?}",
+            r.state.as_str(),
+            when.join(" | "),
+            r.releases.as_str(),
+            r.allow
+        )
+        .unwrap();
+    }
+    for e in &p.exceptions {
+        match e {
+            PolicyException::Dependency { attribute, values } => {
+                writeln!(s, "  except dependency {attribute} in {values:?}").unwrap()
+            }
+            PolicyException::ExcludedTraffic { filter } => {
+                writeln!(s, "  except traffic {filter:?}").unwrap()
+            }
+        }
+    }
+    s
 }
 
 fn opt(label: &str, v: &Option<String>) -> String {

@@ -1,7 +1,9 @@
-//! Per-series counter state for remote write: the last value and timestamp
-//! of every series a sender pushes, so increases can be computed from
-//! cumulative counters, plus which SLIs the series feeds under the current
-//! pipeline.
+//! Per-series counter state for remote write and OTLP metrics: the last
+//! value, timestamp and (OTLP) start time of every series a sender pushes,
+//! so increases can be computed from cumulative counters, plus which SLIs
+//! the series feeds under the current pipeline. It also remembers its first
+//! ingest call, so that an OTLP counter known to have started after it can
+//! count its first value in full.
 //!
 //! The state belongs to the server and outlives pipelines: a reload keeps
 //! every series' last value (no increase is lost or double counted), and the
@@ -20,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -42,6 +45,9 @@ pub struct CounterState {
     /// Per-shard share of the series bound.
     max_per_shard: usize,
     idle_ms: i64,
+    /// `now` (ms) of the first ingest call that used this state: counters
+    /// that started from zero after it were in sight from their start.
+    since_ms: AtomicI64,
 }
 
 /// One shard: series by key.
@@ -60,6 +66,10 @@ pub(crate) struct CounterSeries {
     /// Its timestamp (ms), or `NO_SAMPLE`; older or equal samples are
     /// duplicates (retries, overlapping sends) and are ignored.
     pub(crate) last_ms: i64,
+    /// The start time (ms) of the counter's newest sample, when the sender
+    /// says (OTLP `start_time_unix_nano`); 0 when unknown. A change is a
+    /// reset, whatever the values.
+    pub(crate) start_ms: i64,
     /// Id of the pipeline `targets` was computed for (0: none yet).
     pub(crate) pipeline: u64,
     /// The SLIs this series feeds, encoded by the pipeline.
@@ -87,6 +97,7 @@ impl CounterState {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             max_per_shard: max_series.div_ceil(SHARDS).max(1),
             idle_ms: i64::try_from(idle.as_millis()).unwrap_or(i64::MAX),
+            since_ms: AtomicI64::new(i64::MAX),
         }
     }
 
@@ -114,6 +125,18 @@ impl CounterState {
         let mut shard = lock(&self.shards[(key >> 58) as usize % SHARDS]);
         shard.prune_if_due(now_ms, self.idle_ms);
         shard
+    }
+
+    /// Records an ingest call at `now_ms`: the earliest one marks since when
+    /// counters are tracked.
+    pub(crate) fn note_call(&self, now_ms: i64) {
+        self.since_ms.fetch_min(now_ms, Ordering::Relaxed);
+    }
+
+    /// Since when (ms) this state has tracked counters; `i64::MAX` before
+    /// the first ingest call.
+    pub fn since_ms(&self) -> i64 {
+        self.since_ms.load(Ordering::Relaxed)
     }
 
     pub(crate) fn max_per_shard(&self) -> usize {

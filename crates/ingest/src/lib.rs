@@ -10,7 +10,9 @@
 //! `Batch::take_exemplars()`: a few bad events per SLI, kept whole for
 //! drill-down. A remote-write body is walked in place ([`remote_write`]);
 //! each series' samples become counter increases through the caller's
-//! [`CounterState`] and land in the same `Batch`.
+//! [`CounterState`] and land in the same `Batch`. OTLP metric points come
+//! in as [`MetricPoints`], series in the remote-write shape, and take the
+//! same path (`Pipeline::ingest_points`).
 //!
 //! Architecture invariant: no sockets, files or clocks here. The current time
 //! (`now`) and the retention horizon are parameters, so every result is
@@ -25,6 +27,7 @@ mod filter;
 mod ndjson;
 mod pipeline;
 mod plan;
+mod points;
 pub mod remote_write;
 mod selector;
 mod timestamp;
@@ -39,6 +42,7 @@ pub use exemplar::{
 pub use filter::{Filter, check_filter};
 pub use pipeline::{IngestReport, Limits, LineError, NONE_VALUE, OTHER_VALUE, Pipeline};
 pub use plan::{Field, PlanKind, SliPlan};
+pub use points::{MetricPoint, MetricPoints, PointKind};
 pub use remote_write::{RemoteWriteError, RemoteWriteReport};
 pub use selector::{MatchOp, Matcher, Selector, check_selector};
 pub use timestamp::parse_timestamp;

@@ -25,7 +25,8 @@ pub use encode::{WriteRequestEncoder, put_varint, snappy};
 /// series as gone).
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
-/// What one remote-write call did.
+/// What one remote-write call (or one call of `Pipeline::ingest_points`,
+/// the OTLP metrics path) did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoteWriteReport {
     /// Time series in the body.
@@ -42,6 +43,13 @@ pub struct RemoteWriteReport {
     /// Accepted samples at or before their series' newest timestamp
     /// (retries, overlapping senders): they change nothing.
     pub duplicates: u64,
+    /// `ingest_points` only: data points with at least one rejected series
+    /// point, plus those the decoder refused (a histogram point gives
+    /// several series points; OTLP answers count data points).
+    pub rejected_points: u64,
+    /// Accepted gauge points (OTLP gauges and non-monotonic sums):
+    /// validated, but no SLI reads sampled values yet.
+    pub gauges: u64,
     /// Stale markers, skipped.
     pub stale_markers: u64,
     /// Exemplars in the body, skipped.

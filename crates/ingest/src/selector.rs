@@ -537,6 +537,14 @@ impl SelectorSet {
         Ok(self.selectors.len() - 1)
     }
 
+    /// Values of the distinct `label="value"` matchers on `label`.
+    pub(crate) fn equal_values<'s>(&'s self, label: &'s str) -> impl Iterator<Item = &'s str> {
+        self.matchers
+            .iter()
+            .filter(move |(_, m)| m.label == label && m.op == MatchOp::Equal)
+            .map(|(_, m)| m.value.as_str())
+    }
+
     /// Evaluates every selector on one series: afterwards `out[i]` says
     /// whether selector `i` matches. `labels` are (name, value) byte ranges
     /// into `buf`; the first occurrence of a name counts.

@@ -126,6 +126,15 @@ impl<'a> Attrs<'a> {
             .map(|(_, v)| v.clone())
     }
 
+    /// The pairs from index `from` on, as text.
+    pub(crate) fn pairs_from(&self, from: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .get(from..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| (*k, self.text(v)))
+    }
+
     /// The event's attribute slice: `out` is cleared and refilled.
     #[inline]
     pub(crate) fn fill_view<'v>(&'v self, out: &mut Vec<(&'v str, &'v str)>) {

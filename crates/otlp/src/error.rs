@@ -17,6 +17,7 @@ use std::fmt;
 pub enum Signal {
     Traces,
     Logs,
+    Metrics,
 }
 
 impl fmt::Display for Signal {
@@ -24,6 +25,7 @@ impl fmt::Display for Signal {
         f.write_str(match self {
             Signal::Traces => "traces",
             Signal::Logs => "logs",
+            Signal::Metrics => "metrics",
         })
     }
 }

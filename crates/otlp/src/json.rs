@@ -120,7 +120,7 @@ impl<'de> Deserialize<'de> for Nanos {
 
 /// An `int64` value: a decimal string or a number.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Int(i64);
+pub(crate) struct Int(pub(crate) i64);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -159,7 +159,7 @@ impl<'de> Deserialize<'de> for Int {
 /// place off (its exact mode is a workspace-wide feature that would slow
 /// NDJSON ingest).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Double(f64);
+pub(crate) struct Double(pub(crate) f64);
 
 impl<'de> Deserialize<'de> for Double {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -204,6 +204,9 @@ const ENUM_NAMES: &[(&str, i32)] = &[
     ("STATUS_CODE_UNSET", 0),
     ("STATUS_CODE_OK", 1),
     ("STATUS_CODE_ERROR", 2),
+    ("AGGREGATION_TEMPORALITY_UNSPECIFIED", 0),
+    ("AGGREGATION_TEMPORALITY_DELTA", 1),
+    ("AGGREGATION_TEMPORALITY_CUMULATIVE", 2),
     ("SEVERITY_NUMBER_UNSPECIFIED", 0),
     ("SEVERITY_NUMBER_TRACE", 1),
     ("SEVERITY_NUMBER_TRACE2", 2),
@@ -343,7 +346,7 @@ pub(crate) struct KeyValue<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Header<'a> {
     #[serde(borrow, default)]
-    attributes: Option<Vec<KeyValue<'a>>>,
+    pub(crate) attributes: Option<Vec<KeyValue<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -479,7 +482,7 @@ pub(crate) fn parse<'a, T: Deserialize<'a>>(
     }
 }
 
-fn text<'t>(s: &'t Option<Str<'_>>) -> &'t str {
+pub(crate) fn text<'t>(s: &'t Option<Str<'_>>) -> &'t str {
     s.as_ref().map_or("", |s| &s.0)
 }
 
@@ -550,7 +553,7 @@ fn write_json(out: &mut String, value: &AnyValue<'_>) {
     }
 }
 
-fn push_attributes<'t>(attrs: &mut Attrs<'t>, list: &'t Option<Vec<KeyValue<'_>>>) {
+pub(crate) fn push_attributes<'t>(attrs: &mut Attrs<'t>, list: &'t Option<Vec<KeyValue<'_>>>) {
     for kv in list.iter().flatten() {
         match &kv.value {
             Some(v) => push_value(attrs, text(&kv.key), v),

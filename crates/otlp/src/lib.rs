@@ -10,8 +10,11 @@
 //! `trace_id`, `span_id`, `span.kind` and the resource's `service.name`. A
 //! [`LogDecoder`] does the same for `ExportLogsServiceRequest`. The server
 //! feeds the callback straight into `ingest::Pipeline::ingest_event`; no
-//! collection of spans is ever built. [`response`] writes the export
-//! answers, partial success included.
+//! collection of spans is ever built. A [`MetricDecoder`] turns an
+//! `ExportMetricsServiceRequest` into Prometheus-named series points
+//! ([`naming`] holds the mapping) for the ingest pipeline's counter path,
+//! the one remote write uses. [`response`] writes the export answers,
+//! partial success included.
 //!
 //! What maps to what (status, weight, name, timestamps) is written down in
 //! [`mapping`]; the wire walk and its error paths in the `protobuf` module;
@@ -29,6 +32,8 @@ mod decoder;
 mod error;
 mod json;
 pub mod mapping;
+mod metrics;
+pub mod naming;
 mod protobuf;
 mod render;
 pub mod response;
@@ -40,3 +45,4 @@ pub use error::{FieldPath, OtlpError, Segment, Signal, WireProblem};
 pub use mapping::{
     DecodeSummary, LogSelection, RejectedItem, Rejection, SpanKind, SpanKinds, SpanSelection,
 };
+pub use metrics::{LeBound, MetricDecoder, MetricSummary};

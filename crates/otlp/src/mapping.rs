@@ -258,6 +258,7 @@ impl DecodeSummary {
         let noun = match self.signal {
             Signal::Traces => "spans",
             Signal::Logs => "log records",
+            Signal::Metrics => "data points",
         };
         let mut msg = format!("{} of {} {noun} rejected: ", self.rejected, self.received);
         for (i, item) in self.rejected_reasons.iter().enumerate() {
@@ -296,6 +297,7 @@ impl Position {
         let (r, s, i) = match signal {
             Signal::Traces => ("resource_spans", "scope_spans", "spans"),
             Signal::Logs => ("resource_logs", "scope_logs", "log_records"),
+            Signal::Metrics => ("resource_metrics", "scope_metrics", "data_points"),
         };
         format!(
             "{r}[{}].{s}[{}].{i}[{}]",

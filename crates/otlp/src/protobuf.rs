@@ -223,7 +223,7 @@ fn write_json(out: &mut String, value: AnyValue<'_>, depth: usize) -> Result<(),
 
 /// Pushes an attribute, a `KeyValue` message.
 #[inline]
-fn push_attribute<'a>(attrs: &mut Attrs<'a>, m: Msg<'a>) -> Result<(), WireError> {
+pub(crate) fn push_attribute<'a>(attrs: &mut Attrs<'a>, m: Msg<'a>) -> Result<(), WireError> {
     if push_plain_attribute(attrs, m.bytes) {
         return Ok(());
     }
@@ -315,7 +315,11 @@ fn whole_varint(bytes: &[u8]) -> Option<u64> {
 }
 
 /// Pushes every `KeyValue` in field `field` of message `m`.
-fn push_attributes<'a>(attrs: &mut Attrs<'a>, m: Msg<'a>, field: u64) -> Result<(), WireError> {
+pub(crate) fn push_attributes<'a>(
+    attrs: &mut Attrs<'a>,
+    m: Msg<'a>,
+    field: u64,
+) -> Result<(), WireError> {
     let mut r = Reader::new(m);
     let mut n = 0;
     while !r.done() {
@@ -334,7 +338,7 @@ fn push_attributes<'a>(attrs: &mut Attrs<'a>, m: Msg<'a>, field: u64) -> Result<
 
 /// Walks field `field` (a singular message: resource or scope) of `m`,
 /// pushing its attributes (field `attributes_field` of it).
-fn push_header<'a>(
+pub(crate) fn push_header<'a>(
     attrs: &mut Attrs<'a>,
     m: Msg<'a>,
     field: u64,
@@ -357,7 +361,7 @@ fn push_header<'a>(
 /// Calls `each(index, payload)` for every occurrence of repeated message
 /// field `field` of `m`, adding the element to the path of any error.
 #[inline]
-fn each_element<'a>(
+pub(crate) fn each_element<'a>(
     m: Msg<'a>,
     field: u64,
     name: &'static str,
@@ -432,7 +436,7 @@ fn status_code(m: Msg<'_>) -> Result<Option<u64>, WireError> {
 }
 
 /// An enum field's number: int32 on the wire, sign-extended to 64 bits.
-fn enum_number(raw: u64) -> i32 {
+pub(crate) fn enum_number(raw: u64) -> i32 {
     raw as i64 as i32
 }
 

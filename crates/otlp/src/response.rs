@@ -5,6 +5,8 @@
 //! ExportTracePartialSuccess  { int64 rejected_spans = 1; string error_message = 2; }
 //! ExportLogsServiceResponse  { ExportLogsPartialSuccess partial_success = 1; }
 //! ExportLogsPartialSuccess   { int64 rejected_log_records = 1; string error_message = 2; }
+//! ExportMetricsServiceResponse  { ExportMetricsPartialSuccess partial_success = 1; }
+//! ExportMetricsPartialSuccess   { int64 rejected_data_points = 1; string error_message = 2; }
 //! ```
 //!
 //! OTLP says a fully successful answer leaves `partial_success` unset, and
@@ -49,6 +51,22 @@ pub fn encode_logs_response(
     encode(
         rejected_log_records,
         "rejectedLogRecords",
+        error_message,
+        format,
+        out,
+    );
+}
+
+/// Appends an `ExportMetricsServiceResponse` to `out`.
+pub fn encode_metrics_response(
+    rejected_data_points: u64,
+    error_message: &str,
+    format: Format,
+    out: &mut Vec<u8>,
+) {
+    encode(
+        rejected_data_points,
+        "rejectedDataPoints",
         error_message,
         format,
         out,

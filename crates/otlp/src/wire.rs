@@ -114,6 +114,23 @@ impl<'a> Reader<'a> {
         Err(WireError::at(self.base + start, WireProblem::VarintTooLong))
     }
 
+    /// A bare varint, as packed repeated fields hold them.
+    #[inline]
+    pub(crate) fn packed_varint(&mut self, segment: Segment) -> Result<u64, WireError> {
+        self.varint().map_err(|e| e.within(segment))
+    }
+
+    /// A bare 64-bit word, as packed repeated `fixed64` and `double` hold them.
+    #[inline]
+    pub(crate) fn packed_fixed64(&mut self, segment: Segment) -> Result<u64, WireError> {
+        let m = self
+            .take(8, "a 64-bit field")
+            .map_err(|e| e.within(segment))?;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(m.bytes);
+        Ok(u64::from_le_bytes(word))
+    }
+
     /// The next field's tag; call only when not [`done`](Self::done).
     #[inline(always)]
     pub(crate) fn tag(&mut self) -> Result<Tag, WireError> {

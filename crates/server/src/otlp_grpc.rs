@@ -1,7 +1,6 @@
-//! OTLP over gRPC: the collector services `TraceService/Export` and
-//! `LogsService/Export` on their own HTTP/2 listener (default port 4317),
-//! answering `MetricsService/Export` with UNIMPLEMENTED until metrics are
-//! accepted. tonic carries the transport only (framing, gzip, status
+//! OTLP over gRPC: the collector services `TraceService/Export`,
+//! `LogsService/Export` and `MetricsService/Export` on their own HTTP/2
+//! listener (default port 4317). tonic carries the transport only (framing, gzip, status
 //! trailers): [`RawBytesCodec`] hands the request message to
 //! [`AppState::ingest_otlp`] as raw bytes, so the `otlp` crate's borrowing
 //! wire walker stays the one OTLP decoder, and the answer is written by
@@ -36,7 +35,7 @@ use crate::state::AppState;
 pub const TRACE_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 /// The gRPC path of the OTLP logs export method.
 pub const LOGS_EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-/// The gRPC path of the OTLP metrics export method (answered UNIMPLEMENTED).
+/// The gRPC path of the OTLP metrics export method.
 pub const METRICS_EXPORT: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 /// Size of the gRPC message prefix: a compression flag and a big-endian u32 length.
@@ -102,16 +101,10 @@ where
     let signal = match req.uri().path() {
         TRACE_EXPORT => OtlpSignal::Traces,
         LOGS_EXPORT => OtlpSignal::Logs,
-        METRICS_EXPORT => {
-            return Status::unimplemented(
-                "OTLP metrics are not accepted yet: send traces and logs here, and metrics \
-                 through Prometheus remote write (POST /api/v1/write)",
-            )
-            .into_http();
-        }
+        METRICS_EXPORT => OtlpSignal::Metrics,
         other => {
             return Status::unimplemented(format!(
-                "unknown method {other:?}; this listener serves {TRACE_EXPORT} and {LOGS_EXPORT}"
+                "unknown method {other:?}; this listener serves {TRACE_EXPORT}, {LOGS_EXPORT} and {METRICS_EXPORT}"
             ))
             .into_http();
         }
@@ -168,6 +161,9 @@ pub fn response_message(signal: OtlpSignal, outcome: &OtlpOutcome) -> Vec<u8> {
         }
         OtlpSignal::Logs => {
             otlp::response::encode_logs_response(rejected, &message, Format::Protobuf, &mut out)
+        }
+        OtlpSignal::Metrics => {
+            otlp::response::encode_metrics_response(rejected, &message, Format::Protobuf, &mut out)
         }
     }
     out

@@ -1,15 +1,20 @@
-//! OTLP/HTTP ingest (`POST /v1/traces`, `POST /v1/logs`): bodies in
-//! protobuf or JSON, already un-gzipped, decoded by the `otlp` crate into
-//! the same events NDJSON produces, matched by the same pipeline, and
-//! stored durably before the answer. Answers follow the OTLP/HTTP
+//! OTLP/HTTP ingest (`POST /v1/traces`, `POST /v1/logs`, `POST
+//! /v1/metrics`): bodies in protobuf or JSON, already un-gzipped, decoded by
+//! the `otlp` crate into the same events NDJSON produces (spans, logs) or
+//! into Prometheus-named series points that take the remote-write counter
+//! path with the same `CounterState` (metrics), and stored durably before
+//! the answer. Answers follow the OTLP/HTTP
 //! specification: 200 with an `Export…ServiceResponse` (partial success
 //! when some items were rejected), 400 with a `google.rpc.Status` for a body
 //! that does not decode, 503 + Retry-After under overload.
 
 use std::sync::atomic::Ordering;
 
+use ingest::{MetricPoints, RemoteWriteReport};
 use jiff::Timestamp;
-use otlp::{DecodeSummary, Format, LogDecoder, TraceDecoder};
+use otlp::{
+    DecodeSummary, Format, LeBound, LogDecoder, MetricDecoder, MetricSummary, TraceDecoder,
+};
 
 use crate::error::ApiError;
 use crate::state::{AppState, with_batch};
@@ -19,37 +24,89 @@ use crate::state::{AppState, with_batch};
 pub enum OtlpSignal {
     Traces,
     Logs,
+    Metrics,
 }
 
 /// What an OTLP export did.
 #[derive(Clone, Debug)]
-pub struct OtlpOutcome {
-    /// The decoder's account of the request.
-    pub summary: DecodeSummary,
-    /// Items counted but outside the accepted time range (older than
-    /// retention or more than 5 minutes ahead), so not stored.
-    pub out_of_range: u64,
+pub enum OtlpOutcome {
+    /// Spans or log records, as events.
+    Events {
+        /// The decoder's account of the request.
+        summary: DecodeSummary,
+        /// Items counted but outside the accepted time range (older than
+        /// retention or more than 5 minutes ahead), so not stored.
+        out_of_range: u64,
+    },
+    /// Metric data points, as counter series.
+    Metrics {
+        /// The decoder's account of the request.
+        summary: MetricSummary,
+        /// What the counter path did with the series points.
+        report: RemoteWriteReport,
+    },
 }
 
 impl OtlpOutcome {
-    /// Items refused (decoder rejections plus out-of-range times).
+    /// Items refused: spans or log records (decoder rejections plus
+    /// out-of-range times), or data points (refused by the decoder, or with
+    /// a series point refused by the counter path).
     pub fn rejected(&self) -> u64 {
-        self.summary.rejected + self.out_of_range
+        match self {
+            OtlpOutcome::Events {
+                summary,
+                out_of_range,
+            } => summary.rejected + out_of_range,
+            OtlpOutcome::Metrics { report, .. } => report.rejected_points,
+        }
+    }
+
+    /// Items accepted.
+    pub fn accepted(&self) -> u64 {
+        match self {
+            OtlpOutcome::Events {
+                summary,
+                out_of_range,
+            } => summary.counted - out_of_range,
+            OtlpOutcome::Metrics { summary, report } => summary
+                .data_points
+                .saturating_sub(summary.no_value + report.rejected_points),
+        }
     }
 
     /// The message for a partial success, empty when nothing was refused.
     pub fn message(&self) -> String {
+        let (summary, out_of_range) = match self {
+            OtlpOutcome::Events {
+                summary,
+                out_of_range,
+            } => (summary, *out_of_range),
+            OtlpOutcome::Metrics { summary, report } => {
+                if report.rejected_points == 0 {
+                    return String::new();
+                }
+                let mut msg = format!(
+                    "{} of {} data points rejected: {}",
+                    report.rejected_points,
+                    summary.data_points,
+                    report.errors.join("; ")
+                );
+                if report.rejected > report.errors.len() as u64 {
+                    msg.push_str("; ...");
+                }
+                return msg;
+            }
+        };
         let mut parts = Vec::new();
-        if self.summary.rejected > 0 {
+        if summary.rejected > 0 {
             parts.push(format!(
                 "{} rejected by the decoder (e.g. missing times)",
-                self.summary.rejected
+                summary.rejected
             ));
         }
-        if self.out_of_range > 0 {
+        if out_of_range > 0 {
             parts.push(format!(
-                "{} older than the retention or more than 5 minutes in the future",
-                self.out_of_range
+                "{out_of_range} older than the retention or more than 5 minutes in the future"
             ));
         }
         parts.join("; ")
@@ -74,9 +131,13 @@ pub fn format_of(content_type: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
+/// Problems listed in a metrics partial-success message.
+const MAX_LISTED: u64 = 5;
+
 impl AppState {
-    /// Decodes an OTLP export body, matches its events against the SLIs and
-    /// stores them durably (on Ok they survive a crash). Blocking.
+    /// Decodes an OTLP export body, matches its events (or metric series)
+    /// against the SLIs and stores them durably (on Ok they survive a
+    /// crash). Blocking.
     pub fn ingest_otlp(
         &self,
         signal: OtlpSignal,
@@ -87,6 +148,11 @@ impl AppState {
             static TRACES: std::cell::RefCell<TraceDecoder> = std::cell::RefCell::new(TraceDecoder::new());
             static LOGS: std::cell::RefCell<LogDecoder> = std::cell::RefCell::new(LogDecoder::new());
         }
+        let traces = match signal {
+            OtlpSignal::Traces => true,
+            OtlpSignal::Logs => false,
+            OtlpSignal::Metrics => return self.ingest_otlp_metrics(body, format),
+        };
         let now = self.clock.now();
         let catalog = self.catalog();
         let oldest_ms = now
@@ -105,31 +171,79 @@ impl AppState {
                     catalog.pipeline.ingest_event(ev, batch);
                 }
             };
-            let decoded = match signal {
-                OtlpSignal::Traces => TRACES.with_borrow_mut(|d| {
+            let decoded = if traces {
+                TRACES.with_borrow_mut(|d| {
                     d.decode(body, format, &self.options.otlp_spans, &mut emit)
-                }),
-                OtlpSignal::Logs => LOGS.with_borrow_mut(|d| {
-                    d.decode(body, format, &self.options.otlp_logs, &mut emit)
-                }),
+                })
+            } else {
+                LOGS.with_borrow_mut(|d| d.decode(body, format, &self.options.otlp_logs, &mut emit))
             };
             // A body that fails part-way is refused whole: nothing of it is stored.
             let summary = decoded.map_err(|e| ApiError::BadRequest(e.to_string()))?;
             self.append_batch(batch, "OTLP events")?;
-            Ok::<_, ApiError>(OtlpOutcome {
+            Ok::<_, ApiError>(OtlpOutcome::Events {
                 summary,
                 out_of_range,
             })
         })?;
+        self.count_otlp(&outcome);
+        Ok(outcome)
+    }
+
+    /// The metrics branch: data points become Prometheus-named series points
+    /// (`otlp::naming`), which go through the remote-write counter path with
+    /// the server's one `CounterState`, so OTLP and remote-write series of
+    /// the same name and labels are one series.
+    fn ingest_otlp_metrics(&self, body: &[u8], format: Format) -> Result<OtlpOutcome, ApiError> {
+        thread_local! {
+            static METRICS: std::cell::RefCell<(MetricDecoder, MetricPoints)> =
+                std::cell::RefCell::new((MetricDecoder::new(), MetricPoints::new()));
+        }
+        let now = self.clock.now();
+        let catalog = self.catalog();
+        let le_bounds: Vec<LeBound> = catalog
+            .pipeline
+            .le_bounds()
+            .into_iter()
+            .map(|(value, text)| LeBound { value, text })
+            .collect();
+        let limits = ingest::Limits {
+            oldest_allowed: now
+                .checked_sub(jiff::SignedDuration::from_mins(
+                    self.options.retention_minutes,
+                ))
+                .unwrap_or(Timestamp::MIN),
+            max_listed_errors: MAX_LISTED as usize,
+            max_decoded_bytes: self.options.limits.max_body_bytes,
+            ..ingest::Limits::with_oldest_allowed(Timestamp::MIN)
+        };
+        let outcome = METRICS.with_borrow_mut(|(decoder, points)| {
+            // A body that fails part-way is refused whole: nothing of it is stored.
+            let summary = decoder
+                .decode(body, format, &le_bounds, points)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            with_batch(|batch| {
+                let report =
+                    catalog
+                        .pipeline
+                        .ingest_points(points, &limits, now, &self.remote_write, batch);
+                // As for remote write, a failed append loses these increases:
+                // the counter baselines have already moved on.
+                self.append_batch(batch, "OTLP metric points")?;
+                Ok::<_, ApiError>(OtlpOutcome::Metrics { summary, report })
+            })
+        })?;
+        self.count_otlp(&outcome);
+        Ok(outcome)
+    }
+
+    fn count_otlp(&self, outcome: &OtlpOutcome) {
         let c = &self.counters;
         c.otlp_requests.fetch_add(1, Ordering::Relaxed);
-        c.otlp_accepted.fetch_add(
-            outcome.summary.counted - outcome.out_of_range,
-            Ordering::Relaxed,
-        );
+        c.otlp_accepted
+            .fetch_add(outcome.accepted(), Ordering::Relaxed);
         c.otlp_rejected
             .fetch_add(outcome.rejected(), Ordering::Relaxed);
-        Ok(outcome)
     }
 }
 

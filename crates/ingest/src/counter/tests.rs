@@ -6,6 +6,7 @@ fn series(last_ms: i64) -> CounterSeries {
     CounterSeries {
         last_value: 1.0,
         last_ms,
+        start_ms: 0,
         pipeline: 0,
         targets: Box::default(),
     }

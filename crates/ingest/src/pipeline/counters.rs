@@ -24,6 +24,7 @@ use super::{
 };
 use crate::batch::{Batch, BoundCaches, NO_ID};
 use crate::counter::{CounterSeries, CounterState, NO_SAMPLE};
+use crate::points::{MetricPoint, MetricPoints, PointKind};
 use crate::remote_write::wire::{self, SeriesRef, Walked};
 use crate::remote_write::{RemoteWriteError, RemoteWriteReport, STALE_NAN_BITS};
 use crate::selector::SelectorScratch;
@@ -58,6 +59,8 @@ struct Call<'a> {
     report: RemoteWriteReport,
     folded: Vec<bool>,
     slow: SlowPath,
+    bounds: SampleBounds,
+    now_ms: i64,
 }
 
 impl Call<'_> {
@@ -70,6 +73,49 @@ impl Call<'_> {
                 .errors
                 .push(format!("series {series}: {}", what()));
         }
+    }
+}
+
+/// A sample as the counter path sees it, from remote write or OTLP.
+trait CounterSample: Copy {
+    fn value(&self) -> f64;
+    fn ts_ms(&self) -> i64;
+    fn kind(&self) -> PointKind;
+    /// Prometheus' stale marker (remote write only).
+    fn is_stale(&self) -> bool;
+}
+
+impl CounterSample for (f64, i64) {
+    #[inline]
+    fn value(&self) -> f64 {
+        self.0
+    }
+    #[inline]
+    fn ts_ms(&self) -> i64 {
+        self.1
+    }
+    #[inline]
+    fn kind(&self) -> PointKind {
+        PointKind::Cumulative { start_ms: 0 }
+    }
+    #[inline]
+    fn is_stale(&self) -> bool {
+        self.0.to_bits() == STALE_NAN_BITS
+    }
+}
+
+impl CounterSample for MetricPoint {
+    fn value(&self) -> f64 {
+        self.value
+    }
+    fn ts_ms(&self) -> i64 {
+        self.ts_ms
+    }
+    fn kind(&self) -> PointKind {
+        self.kind
+    }
+    fn is_stale(&self) -> bool {
+        false
     }
 }
 
@@ -107,90 +153,110 @@ impl Pipeline {
             offset: e.offset,
             message: e.message,
         })?;
-        self.bind(out);
-        let mut call = Call {
-            buf: &buf,
-            limits,
-            report: RemoteWriteReport {
-                series: walked.series.len() as u64,
-                samples: walked.samples.len() as u64,
-                exemplars: walked.exemplars,
-                histograms: walked.histograms,
-                ..RemoteWriteReport::default()
-            },
-            folded: vec![false; self.dims.len()],
-            slow: SlowPath::default(),
-        };
-        let now_ms = now.as_millisecond();
-        let bounds = SampleBounds {
-            oldest_ms: limits.oldest_allowed.as_millisecond(),
-            newest_ms: now_ms.saturating_add(limits.max_future_secs.saturating_mul(1000)),
-            now,
-            max_future_secs: limits.max_future_secs,
-        };
+        let mut call = self.start_call(&buf, limits, now, counters, out);
+        call.report.series = walked.series.len() as u64;
+        call.report.samples = walked.samples.len() as u64;
+        call.report.exemplars = walked.exemplars;
+        call.report.histograms = walked.histograms;
         for s in &walked.series {
             let samples = &walked.samples[s.samples.clone()];
-            if samples.is_empty() {
-                continue;
-            }
-            if self.counter_slis.is_empty() {
-                // Nothing to compute: the state stays empty for senders
-                // no SLI listens to.
-                self.untracked(s, samples, &bounds, counters, &mut call);
-                continue;
-            }
-            let mut shard = counters.shard(s.key, now_ms);
-            let held = shard.map.len();
-            let state = match shard.map.entry(s.key) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) if held < counters.max_per_shard() => v.insert(CounterSeries {
-                    last_value: 0.0,
-                    last_ms: NO_SAMPLE,
-                    pipeline: 0,
-                    targets: Box::default(),
-                }),
-                Entry::Vacant(_) => {
-                    drop(shard);
-                    self.untracked(s, samples, &bounds, counters, &mut call);
-                    continue;
-                }
+            self.apply_series(s, samples, counters, &mut call, out);
+        }
+        Ok(self.finish_call(call))
+    }
+
+    /// Adds metric points decoded elsewhere (OTLP) through the very path
+    /// remote-write samples take: series keys, selector matching, cached
+    /// targets and counter state. Cumulative points are counters (a value
+    /// below the last, or a new start time, is a reset); delta points are
+    /// increases as they are; gauge points are validated and counted only.
+    /// The first point of a cumulative series is its baseline, unless its
+    /// start time is known and no earlier than the moment `counters` began
+    /// tracking: then the counter started from zero while Lodestar was
+    /// listening, and its whole value is the increase. Points the decoder
+    /// refused are counted as rejected, their reasons listed first.
+    pub fn ingest_points(
+        &self,
+        points: &MetricPoints,
+        limits: &Limits,
+        now: jiff::Timestamp,
+        counters: &CounterState,
+        out: &mut Batch,
+    ) -> RemoteWriteReport {
+        let mut call = self.start_call(&points.buf, limits, now, counters, out);
+        call.report.rejected = points.rejected;
+        call.report.samples = points.rejected + points.series.len() as u64;
+        call.report.series = points.series.len() as u64;
+        for reason in points.reasons.iter().take(limits.max_listed_errors) {
+            call.report.errors.push(reason.clone());
+        }
+        call.report.rejected_points = points.rejected;
+        let seeded = wire::LabelHasher::new(counters.seed());
+        let mut last_rejected = None;
+        for (i, p) in points.series.iter().enumerate() {
+            let rejected_before = call.report.rejected;
+            let mut hasher = seeded;
+            hasher.write(&points.buf[p.labels.clone()]);
+            let s = SeriesRef {
+                key: hasher.finish(),
+                body: p.labels.clone(),
+                samples: i..i + 1,
             };
-            if state.pipeline != self.id {
-                state.targets = self.counter_targets(s, &mut call);
-                state.pipeline = self.id;
-            }
-            if !state.targets.is_empty() {
-                call.report.matched_series += 1;
-            }
-            for &(value, ts) in samples {
-                if value.to_bits() == STALE_NAN_BITS {
-                    call.report.stale_markers += 1;
-                    continue;
-                }
-                if let Some(problem) = bounds.check(value, ts) {
-                    call.report.rejected += 1;
-                    call.note(s, || problem.to_string());
-                    continue;
-                }
-                call.report.accepted += 1;
-                if ts <= state.last_ms {
-                    call.report.duplicates += 1;
-                    continue;
-                }
-                let increase = if state.last_ms == NO_SAMPLE {
-                    0.0
-                } else if value >= state.last_value {
-                    value - state.last_value
-                } else {
-                    value
-                };
-                state.last_value = value;
-                state.last_ms = ts;
-                if increase > 0.0 && !state.targets.is_empty() {
-                    self.add_increase(&state.targets, increase, ts, out, &mut call.folded);
-                }
+            self.apply_series(&s, std::slice::from_ref(&p.point), counters, &mut call, out);
+            if call.report.rejected > rejected_before && last_rejected != Some(p.data_point) {
+                last_rejected = Some(p.data_point);
+                call.report.rejected_points += 1;
             }
         }
+        self.finish_call(call)
+    }
+
+    /// The histogram bounds the counter SLIs' selectors name (`le="0.3"`),
+    /// ascending, with their text as written: where `ingest_points` callers
+    /// cut exponential histograms into `le` series. `+Inf` and values that
+    /// are not numbers are left out.
+    pub fn le_bounds(&self) -> Vec<(f64, String)> {
+        let mut out: Vec<(f64, String)> = self
+            .selectors
+            .equal_values("le")
+            .filter_map(|text| {
+                let v: f64 = text.trim().parse().ok()?;
+                v.is_finite().then(|| (v, text.to_owned()))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        out.dedup();
+        out
+    }
+
+    fn start_call<'a>(
+        &self,
+        buf: &'a [u8],
+        limits: &'a Limits,
+        now: jiff::Timestamp,
+        counters: &CounterState,
+        out: &mut Batch,
+    ) -> Call<'a> {
+        self.bind(out);
+        let now_ms = now.as_millisecond();
+        counters.note_call(now_ms);
+        Call {
+            buf,
+            limits,
+            report: RemoteWriteReport::default(),
+            folded: vec![false; self.dims.len()],
+            slow: SlowPath::default(),
+            bounds: SampleBounds {
+                oldest_ms: limits.oldest_allowed.as_millisecond(),
+                newest_ms: now_ms.saturating_add(limits.max_future_secs.saturating_mul(1000)),
+                now,
+                max_future_secs: limits.max_future_secs,
+            },
+            now_ms,
+        }
+    }
+
+    fn finish_call(&self, call: Call<'_>) -> RemoteWriteReport {
         let mut report = call.report;
         report.folded_segments = self
             .slis
@@ -199,28 +265,135 @@ impl Pipeline {
             .filter(|(_, d)| call.folded[*d])
             .map(|(s, d)| (s.name.to_string(), self.dims[d].name.to_string()))
             .collect();
-        Ok(report)
+        report
+    }
+
+    /// One series' samples through its counter state.
+    fn apply_series<S: CounterSample>(
+        &self,
+        s: &SeriesRef,
+        samples: &[S],
+        counters: &CounterState,
+        call: &mut Call<'_>,
+        out: &mut Batch,
+    ) {
+        if samples.is_empty() {
+            return;
+        }
+        if self.counter_slis.is_empty() {
+            // Nothing to compute: the state stays empty for senders
+            // no SLI listens to.
+            self.untracked(s, samples, counters, call, out);
+            return;
+        }
+        let mut shard = counters.shard(s.key, call.now_ms);
+        let held = shard.map.len();
+        let state = match shard.map.entry(s.key) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) if held < counters.max_per_shard() => v.insert(CounterSeries {
+                last_value: 0.0,
+                last_ms: NO_SAMPLE,
+                start_ms: 0,
+                pipeline: 0,
+                targets: Box::default(),
+            }),
+            Entry::Vacant(_) => {
+                drop(shard);
+                self.untracked(s, samples, counters, call, out);
+                return;
+            }
+        };
+        if state.pipeline != self.id {
+            state.targets = self.counter_targets(s, call);
+            state.pipeline = self.id;
+        }
+        if !state.targets.is_empty() {
+            call.report.matched_series += 1;
+        }
+        let since_ms = counters.since_ms();
+        for sample in samples {
+            let (value, ts) = (sample.value(), sample.ts_ms());
+            if sample.is_stale() {
+                call.report.stale_markers += 1;
+                continue;
+            }
+            let kind = sample.kind();
+            if let Some(problem) = call.bounds.check(value, ts, kind) {
+                call.report.rejected += 1;
+                call.note(s, || problem.to_string());
+                continue;
+            }
+            call.report.accepted += 1;
+            let increase = match kind {
+                PointKind::Gauge => {
+                    call.report.gauges += 1;
+                    continue;
+                }
+                PointKind::Delta => value,
+                PointKind::Cumulative { start_ms } => {
+                    if ts <= state.last_ms {
+                        call.report.duplicates += 1;
+                        continue;
+                    }
+                    let restarted =
+                        start_ms > 0 && state.start_ms > 0 && start_ms != state.start_ms;
+                    let increase = if state.last_ms == NO_SAMPLE {
+                        // Born while tracking: it counted from zero in our sight.
+                        if start_ms > 0 && start_ms >= since_ms {
+                            value
+                        } else {
+                            0.0
+                        }
+                    } else if restarted || value < state.last_value {
+                        value
+                    } else {
+                        value - state.last_value
+                    };
+                    state.last_value = value;
+                    state.last_ms = ts;
+                    state.start_ms = start_ms;
+                    increase
+                }
+            };
+            if increase > 0.0 && !state.targets.is_empty() {
+                self.add_increase(&state.targets, increase, ts, out, &mut call.folded);
+            }
+        }
     }
 
     /// A series the counter state does not track (the pipeline has no
     /// counter SLI, or the series is new and its shard is full): its samples
-    /// are validated as usual, but those of a series an SLI needs are
-    /// rejected, since no increase can be computed for it.
-    fn untracked(
+    /// are validated as usual; deltas need no state and still count, but
+    /// the cumulative samples of a series an SLI needs are rejected, since
+    /// no increase can be computed for them.
+    fn untracked<S: CounterSample>(
         &self,
         s: &SeriesRef,
-        samples: &[(f64, i64)],
-        bounds: &SampleBounds,
+        samples: &[S],
         counters: &CounterState,
         call: &mut Call<'_>,
+        out: &mut Batch,
     ) {
-        let needed = !self.counter_targets(s, call).is_empty();
-        for &(value, ts) in samples {
-            if value.to_bits() == STALE_NAN_BITS {
+        let targets = self.counter_targets(s, call);
+        let needed = !targets.is_empty();
+        if needed {
+            call.report.matched_series += 1;
+        }
+        for sample in samples {
+            let (value, ts, kind) = (sample.value(), sample.ts_ms(), sample.kind());
+            if sample.is_stale() {
                 call.report.stale_markers += 1;
-            } else if let Some(problem) = bounds.check(value, ts) {
+            } else if let Some(problem) = call.bounds.check(value, ts, kind) {
                 call.report.rejected += 1;
                 call.note(s, || problem.to_string());
+            } else if kind == PointKind::Gauge {
+                call.report.accepted += 1;
+                call.report.gauges += 1;
+            } else if kind == PointKind::Delta {
+                call.report.accepted += 1;
+                if value > 0.0 && needed {
+                    self.add_increase(&targets, value, ts, out, &mut call.folded);
+                }
             } else if needed {
                 call.report.rejected += 1;
                 let max = counters.max_series();
@@ -403,8 +576,9 @@ struct SampleBounds {
 
 impl SampleBounds {
     /// Why the sample is rejected, or `None`.
-    fn check(&self, value: f64, ts: i64) -> Option<Problem> {
-        if !value.is_finite() || value < 0.0 {
+    fn check(&self, value: f64, ts: i64, kind: PointKind) -> Option<Problem> {
+        // Gauges may go below zero; counters and increases may not.
+        if !value.is_finite() || (value < 0.0 && kind != PointKind::Gauge) {
             Some(Problem::Value(value))
         } else if ts < self.oldest_ms {
             Some(Problem::TooOld(ts, self.oldest_ms))

@@ -75,3 +75,19 @@ fn partial_success_in_json() {
     assert_eq!(content_type(Format::Json), "application/json");
     assert_eq!(content_type(Format::Protobuf), "application/x-protobuf");
 }
+
+#[test]
+fn metrics_answers_name_rejected_data_points() {
+    let mut out = Vec::new();
+    encode_metrics_response(2, "why", Format::Json, &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"partialSuccess":{"rejectedDataPoints":"2","errorMessage":"why"}}"#
+    );
+    let mut out = Vec::new();
+    encode_metrics_response(2, "", Format::Protobuf, &mut out);
+    assert_eq!(out, [0x0a, 0x02, 0x08, 0x02]);
+    let mut out = Vec::new();
+    encode_metrics_response(0, "", Format::Protobuf, &mut out);
+    assert!(out.is_empty());
+}

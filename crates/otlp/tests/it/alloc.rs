@@ -149,3 +149,126 @@ fn a_warm_log_decoder_allocates_nothing() {
     });
     assert_eq!(n, 0, "allocations while decoding a request the second time");
 }
+
+/// A metrics request in protobuf: counters, gauges and both histogram kinds,
+/// each point with a few attributes.
+fn metrics_request() -> Vec<u8> {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn msg(field: u64, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(&mut out, (field << 3) | 2);
+        varint(&mut out, payload.len() as u64);
+        out.extend_from_slice(payload);
+        out
+    }
+    fn fixed(field: u64, v: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(&mut out, (field << 3) | 1);
+        out.extend_from_slice(&v.to_le_bytes());
+        out
+    }
+    fn uint(field: u64, v: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(&mut out, field << 3);
+        varint(&mut out, v);
+        out
+    }
+    fn kv(key: &str, value: &str) -> Vec<u8> {
+        [msg(1, key.as_bytes()), msg(2, &msg(1, value.as_bytes()))].concat()
+    }
+    let t = 1_738_324_800_000_000_000u64;
+    let attrs = |field: u64, i: u64| {
+        [
+            msg(field, &kv("http.route", &format!("/r{i}"))),
+            msg(field, &kv("code", "200")),
+        ]
+        .concat()
+    };
+    let mut metrics = Vec::new();
+    for i in 0..20 {
+        let number = [attrs(7, i), fixed(2, t), fixed(3, t + i), fixed(6, i)].concat();
+        let sum = [msg(1, &number), uint(2, 2), uint(3, 1)].concat();
+        metrics.push([msg(1, b"shop.requests"), msg(7, &sum)].concat());
+        metrics.push([msg(1, b"queue.depth"), msg(5, &msg(1, &number))].concat());
+        let counts: Vec<u8> = [1u64, 2, 3, 4]
+            .iter()
+            .flat_map(|c| c.to_le_bytes())
+            .collect();
+        let bounds: Vec<u8> = [0.1f64, 0.3, 1.0]
+            .iter()
+            .flat_map(|b| b.to_bits().to_le_bytes())
+            .collect();
+        let h = [
+            attrs(9, i),
+            fixed(2, t),
+            fixed(3, t + i),
+            fixed(4, 10),
+            fixed(5, 2.5f64.to_bits()),
+            msg(6, &counts),
+            msg(7, &bounds),
+        ]
+        .concat();
+        metrics.push(
+            [
+                msg(1, b"rpc.duration"),
+                msg(3, b"s"),
+                msg(9, &[msg(1, &h), uint(2, 1)].concat()),
+            ]
+            .concat(),
+        );
+        let e = [
+            attrs(1, i),
+            fixed(2, t),
+            fixed(3, t + i),
+            fixed(4, 6),
+            uint(6, 4),
+            msg(8, &[uint(1, 3), msg(2, &[1, 2, 3])].concat()),
+        ]
+        .concat();
+        metrics.push(
+            [
+                msg(1, b"rpc.latency"),
+                msg(3, b"ms"),
+                msg(10, &[msg(1, &e), uint(2, 2)].concat()),
+            ]
+            .concat(),
+        );
+    }
+    let scope: Vec<u8> = metrics.iter().flat_map(|m| msg(2, m)).collect();
+    let resource = [
+        msg(1, &kv("service.name", "shop")),
+        msg(1, &kv("service.instance.id", "i-1")),
+    ]
+    .concat();
+    msg(1, &[msg(1, &resource), msg(2, &scope)].concat())
+}
+
+#[test]
+fn a_warm_metric_decoder_allocates_nothing() {
+    let body = metrics_request();
+    let bounds = [otlp::LeBound {
+        value: 0.3,
+        text: "0.3".to_owned(),
+    }];
+    let mut decoder = otlp::MetricDecoder::new();
+    let mut points = ingest::MetricPoints::new();
+    let first = decoder
+        .decode(&body, Format::Protobuf, &bounds, &mut points)
+        .unwrap();
+    assert_eq!(first.data_points, 80);
+    // Sum, gauge, 3 buckets + +Inf + count + sum, 1 cut + +Inf + count.
+    assert_eq!(first.series, 20 * (1 + 1 + 6 + 3));
+    let n = allocations_during(|| {
+        let again = decoder
+            .decode(&body, Format::Protobuf, &bounds, &mut points)
+            .unwrap();
+        assert_eq!(again, first);
+    });
+    assert_eq!(n, 0, "allocations while decoding a metrics request again");
+}

@@ -256,12 +256,29 @@ async fn undecodable_messages_are_invalid_arguments() {
 }
 
 #[tokio::test]
-async fn metrics_and_unknown_methods_are_unimplemented() {
+async fn metrics_are_served_and_unknown_methods_are_unimplemented() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(dir.path(), false, Limits::default());
-    let (code, message, _) = call(&st, request(METRICS_EXPORT, None, framed(&[], false))).await;
-    assert_eq!(code, tonic::Code::Unimplemented);
-    assert!(message.contains("remote write"), "{message}");
+    let (code, message, body) = call(&st, request(METRICS_EXPORT, None, framed(&[], false))).await;
+    assert_eq!(code, tonic::Code::Ok, "{message}");
+    assert!(body.is_empty(), "an empty response message: {body:?}");
+    // A summary point is refused: a partial success names it.
+    let summary_metric = [
+        &[0x0a, 0x01, b'q'][..],
+        &[0x5a, 0x0b, 0x0a, 0x09, 0x19],
+        &1_700_000_000_000_000_000u64.to_le_bytes(),
+    ]
+    .concat();
+    let scope = [&[0x12, summary_metric.len() as u8][..], &summary_metric].concat();
+    let rm = [&[0x12, scope.len() as u8][..], &scope].concat();
+    let req = [&[0x0a, rm.len() as u8][..], &rm].concat();
+    let (code, message, body) = call(&st, request(METRICS_EXPORT, None, framed(&req, false))).await;
+    assert_eq!(code, tonic::Code::Ok, "{message}");
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("1 of 1 data points rejected: metric \"q\": data point is a summary"),
+        "{text}"
+    );
     let (code, message, _) = call(
         &st,
         request("/grpc.health.v1.Health/Check", None, framed(&[], false)),

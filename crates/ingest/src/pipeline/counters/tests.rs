@@ -680,3 +680,210 @@ fn without_counter_slis_samples_are_validated_but_not_tracked() {
     assert!(f.is_empty());
     assert!(rig.state.is_empty());
 }
+
+/// OTLP-style points through `ingest_points`, the remote-write path's twin.
+mod points {
+    use super::*;
+    use crate::points::{MetricPoint, MetricPoints, PointKind};
+
+    /// (labels with `__name__`, value, timestamp, kind) of one point.
+    type Spec<'a> = (&'a [(&'a str, &'a str)], f64, i64, PointKind);
+
+    fn points(list: &[Spec<'_>]) -> MetricPoints {
+        let mut p = MetricPoints::new();
+        for (labels, value, ts_ms, kind) in list {
+            p.clear_labels();
+            let mut name = "";
+            for (n, v) in labels.iter() {
+                if *n == "__name__" {
+                    name = v;
+                } else {
+                    p.label(n, v);
+                }
+            }
+            p.point(
+                name,
+                None,
+                MetricPoint {
+                    value: *value,
+                    ts_ms: *ts_ms,
+                    kind: *kind,
+                },
+            );
+        }
+        p
+    }
+
+    impl Rig {
+        fn send_points(&self, p: &MetricPoints, at_ms: i64) -> (RemoteWriteReport, Figures) {
+            let mut batch = Batch::new();
+            let at = jiff::Timestamp::from_millisecond(at_ms).unwrap();
+            let report = self
+                .pipeline
+                .ingest_points(p, &limits(), at, &self.state, &mut batch);
+            (report, figures(&batch))
+        }
+    }
+
+    fn cumulative(start_ms: i64) -> PointKind {
+        PointKind::Cumulative { start_ms }
+    }
+
+    #[test]
+    fn a_counter_started_while_tracking_counts_its_first_value() {
+        let rig = Rig::new(&[pay_availability()]);
+        // The first call marks since when counters are tracked.
+        rig.send_points(&MetricPoints::new(), NOW_MS - 30_000);
+        let start = NOW_MS - 20_000;
+        let (r, f) = rig.send_points(
+            &points(&[(OK, 7.0, NOW_MS - 10_000, cumulative(start))]),
+            NOW_MS,
+        );
+        assert_eq!((r.accepted, r.rejected, r.matched_series), (1, 0, 1));
+        assert_eq!(f[&whole("pay", -1)], (7.0, 7.0, 7, 7));
+        let (_, f) = rig.send_points(
+            &points(&[(OK, 10.0, NOW_MS - 5_000, cumulative(start))]),
+            NOW_MS,
+        );
+        assert_eq!(f[&whole("pay", -1)], (3.0, 3.0, 3, 3));
+    }
+
+    #[test]
+    fn a_counter_older_than_tracking_sets_a_baseline() {
+        let rig = Rig::new(&[pay_availability()]);
+        let (_, f) = rig.send_points(
+            &points(&[(OK, 7.0, NOW_MS - 10_000, cumulative(NOW_MS - 3_600_000))]),
+            NOW_MS,
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_new_start_time_is_a_reset_even_when_the_value_grows() {
+        let rig = Rig::new(&[pay_availability()]);
+        let old = NOW_MS - 3_600_000;
+        rig.send_points(
+            &points(&[(OK, 100.0, NOW_MS - 30_000, cumulative(old))]),
+            NOW_MS,
+        );
+        // Restarted 15 s ago and already past the old value.
+        let (_, f) = rig.send_points(
+            &points(&[(OK, 120.0, NOW_MS - 10_000, cumulative(NOW_MS - 15_000))]),
+            NOW_MS,
+        );
+        assert_eq!(f[&whole("pay", -1)], (120.0, 120.0, 120, 120));
+        // A drop without start time change is a reset too.
+        let (_, f) = rig.send_points(
+            &points(&[(OK, 4.0, NOW_MS - 5_000, cumulative(NOW_MS - 15_000))]),
+            NOW_MS,
+        );
+        assert_eq!(f[&whole("pay", -1)], (4.0, 4.0, 4, 4));
+        // A resend of an older point changes nothing.
+        let (r, f) = rig.send_points(
+            &points(&[(OK, 4.0, NOW_MS - 5_000, cumulative(NOW_MS - 15_000))]),
+            NOW_MS,
+        );
+        assert_eq!((r.duplicates, f.len()), (1, 0));
+    }
+
+    #[test]
+    fn deltas_are_increases_without_state_and_gauges_feed_nothing() {
+        let rig = Rig {
+            pipeline: Pipeline::compile(&[pay_availability()]).unwrap(),
+            state: CounterState::with_limits(1, DEFAULT_IDLE),
+        };
+        let codes: Vec<String> = (0..100).map(|i| (200 + i).to_string()).collect();
+        let labels: Vec<Vec<(&str, &str)>> = codes
+            .iter()
+            .map(|c| {
+                vec![
+                    ("__name__", "shop_requests_total"),
+                    ("code", c.as_str()),
+                    ("route", "/pay"),
+                ]
+            })
+            .collect();
+        let list: Vec<Spec<'_>> = labels
+            .iter()
+            .map(|l| (l.as_slice(), 2.0, NOW_MS - 1000, PointKind::Delta))
+            .chain([
+                (ERR, 5.0, NOW_MS - 1000, PointKind::Gauge),
+                (ERR, -1.0, NOW_MS - 1000, PointKind::Gauge),
+            ])
+            .collect();
+        let (r, f) = rig.send_points(&points(&list), NOW_MS);
+        // Most delta series found no room in the state, and still counted.
+        assert!(rig.state.len() < 100);
+        assert_eq!((r.accepted, r.rejected, r.gauges), (102, 0, 2));
+        assert_eq!(f[&whole("pay", -1)], (200.0, 200.0, 200, 200));
+        let (r, _) = rig.send_points(&points(&[(OK, -1.0, NOW_MS, PointKind::Delta)]), NOW_MS);
+        assert_eq!(r.rejected, 1);
+        assert!(
+            r.errors[0].contains("expected a finite number >= 0"),
+            "{:?}",
+            r.errors
+        );
+    }
+
+    #[test]
+    fn otlp_and_remote_write_share_a_series() {
+        let rig = Rig::new(&[pay_availability()]);
+        rig.send_points(
+            &points(&[(OK, 10.0, NOW_MS - 30_000, cumulative(0))]),
+            NOW_MS,
+        );
+        let (_, f) = rig.send(&body(&[(OK, &[(15.0, NOW_MS - 20_000)])]));
+        assert_eq!(f[&whole("pay", -1)], (5.0, 5.0, 5, 5));
+    }
+
+    #[test]
+    fn decoder_rejections_are_counted_and_listed_first() {
+        let rig = Rig::new(&[pay_availability()]);
+        let mut p = points(&[(OK, 1.0, NOW_MS - 86_400_000 * 2, PointKind::Delta)]);
+        p.reject(|| "metric \"x\": data point is a summary".to_owned());
+        let (r, _) = rig.send_points(&p, NOW_MS);
+        assert_eq!((r.samples, r.rejected, r.accepted), (2, 2, 0));
+        assert_eq!(r.rejected_points, 2);
+        assert_eq!(r.errors[0], "metric \"x\": data point is a summary");
+        assert!(
+            r.errors[1].contains("older than the retention limit"),
+            "{:?}",
+            r.errors
+        );
+    }
+
+    #[test]
+    fn le_bounds_come_from_the_selectors() {
+        let pipeline = Pipeline::compile(&[
+            counters(
+                "lat",
+                "rpc_seconds_count",
+                Some(r#"rpc_seconds_bucket{le="0.30"}"#),
+                None,
+                &[],
+                10,
+            ),
+            counters(
+                "lat2",
+                "rpc_seconds_count",
+                Some(r#"rpc_seconds_bucket{le="0.1",job="x"}"#),
+                None,
+                &[],
+                10,
+            ),
+            counters(
+                "inf",
+                "a_count",
+                Some(r#"a_bucket{le="+Inf"}"#),
+                None,
+                &[],
+                10,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            pipeline.le_bounds(),
+            vec![(0.1, "0.1".to_owned()), (0.3, "0.30".to_owned())]
+        );
+    }
+}

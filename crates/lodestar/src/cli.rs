@@ -31,8 +31,17 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Every SLO at a glance, from a running server.
     Status(StatusArgs),
+    /// The alerts pending or firing now, or (--from/--to) those a past range would have raised.
+    Alerts(AlertsArgs),
     /// Backfill history from an NDJSON file into a running server.
     Replay(ReplayArgs),
+    /// Release gate: pass, warn, fail or inconclusive for a new version (exit 0, 3, 1, 3).
+    Gate(crate::gate::GateArgs),
+    /// Budget consumed by segment (version, flag, region, dependency) for one SLO.
+    Attribution(crate::report::AttributionArgs),
+    /// Reports from a running server.
+    #[command(subcommand)]
+    Report(crate::report::ReportCommand),
     /// Generate rules for a metrics engine from specs.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -138,6 +147,22 @@ pub struct ServerOpts {
     /// Only OTLP log records with an event name become events (journey milestones).
     #[arg(long)]
     pub otlp_named_logs_only: bool,
+    /// Seconds between alert evaluations.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub alert_interval: u64,
+    /// Where every alert goes besides its AlertPolicy's own targets
+    /// (repeatable): alertmanager:URL, webhook:URL, slack:URL or
+    /// pagerduty:ROUTING_KEY.
+    #[arg(long = "notify", value_name = "KIND:VALUE")]
+    pub notify: Vec<String>,
+    /// File holding the secret that signs webhook notifications
+    /// (X-Lodestar-Signature: sha256=HMAC of the body).
+    #[arg(long)]
+    pub notify_webhook_secret_file: Option<PathBuf>,
+    /// The dashboard's URL as receivers should link to it (default
+    /// http://LISTEN).
+    #[arg(long)]
+    pub public_url: Option<String>,
 }
 
 fn parse_span_kind(s: &str) -> Result<otlp::SpanKind, String> {
@@ -170,6 +195,8 @@ pub struct ServeArgs {
     pub lenient: bool,
     #[command(flatten)]
     pub server: ServerOpts,
+    #[command(flatten)]
+    pub hooks: crate::gate::HookArgs,
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +266,27 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub client: ClientOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: Output,
+    /// Replay from this instant (RFC 3339 or epoch seconds).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Replay up to this instant (default now).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Replay only this SLO.
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// Replay step in minutes.
+    #[arg(long, default_value_t = 1)]
+    pub step: i64,
+}
+
+#[derive(Debug, Args)]
 pub struct ReplayArgs {
     #[command(flatten)]
     pub client: ClientOpts,
@@ -282,7 +330,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => crate::check::check(a),
         Command::Fmt(a) => crate::check::fmt(a),
         Command::Status(a) => crate::status::status(a),
+        Command::Alerts(a) => crate::alerts::alerts(a),
         Command::Replay(a) => crate::client::replay(a),
+        Command::Gate(a) => crate::gate::gate(a),
+        Command::Attribution(a) => crate::report::attribution(a),
+        Command::Report(c) => crate::report::report(c),
         Command::Rules(RulesCommand::Prometheus(a)) => crate::convert::prometheus_rules(a),
         Command::Convert(a) => crate::convert::convert(a),
     }

@@ -2,11 +2,14 @@
 //! the client commands (`status`, `replay`) that talk to a running server.
 //! Errors become `anyhow` here and nowhere below.
 
+mod alerts;
 mod check;
 mod cli;
 mod client;
 mod convert;
 mod demo;
+mod gate;
+mod report;
 mod serve;
 mod status;
 

@@ -160,6 +160,47 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// Alerting options from the command line: the `--notify` targets (named
+/// by kind, numbered when a kind repeats), the webhook secret, the interval.
+fn alerting_options(o: &ServerOpts) -> anyhow::Result<server::alerting::AlertingOptions> {
+    let secret = match &o.notify_webhook_secret_file {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("reading the webhook secret {}", p.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let mut targets: Vec<(notify::TargetName, notify::Target)> = Vec::new();
+    for raw in &o.notify {
+        let (kind, rest) = raw.split_once(':').unwrap_or((raw.as_str(), ""));
+        let kind = kind.trim().to_ascii_lowercase();
+        let target = if kind == "webhook" && secret.is_some() {
+            notify::Target::from_config(&notify::TargetConfig {
+                kind: kind.clone(),
+                url: Some(rest.to_string()),
+                secret: secret.clone(),
+                routing_key: None,
+            })
+        } else {
+            notify::Target::parse(raw)
+        }
+        .with_context(|| format!("--notify {raw}"))?;
+        let same = targets.iter().filter(|(n, _)| n.as_str().starts_with(&kind)).count();
+        let name = if same == 0 { kind } else { format!("{kind}-{}", same + 1) };
+        targets.push((notify::TargetName::new(name), target));
+    }
+    Ok(server::alerting::AlertingOptions {
+        interval_secs: o.alert_interval,
+        default_targets: targets,
+        public_url: o
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", o.listen)),
+    })
+}
+
 async fn serve_until_signal(
     state: Arc<AppState>,
     listen: SocketAddr,
@@ -190,6 +231,10 @@ async fn serve_until_signal(
         state.clone(),
         Duration::from_secs(60),
     ));
+    let alerts = tokio::spawn(server::alert_routes::alert_loop(
+        state.clone(),
+        Duration::from_secs(state.alerting.options.interval_secs),
+    ));
     // One stop for both listeners: a signal, or the gRPC server failing.
     let stop = Arc::new(tokio::sync::watch::channel(false).0);
     let stopped = |stop: &Arc<tokio::sync::watch::Sender<bool>>| {
@@ -218,6 +263,7 @@ async fn serve_until_signal(
     }
     http.context("serving HTTP")?;
     maint.abort();
+    alerts.abort();
     let st = state.clone();
     tokio::task::spawn_blocking(move || st.snapshot())
         .await?
@@ -243,14 +289,21 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(&a.data, &a.server)?;
     let opts = options(&a.server, a.config.clone(), a.lenient, tokens);
-    let state = Arc::new(
-        AppState::new(store, catalog, opts, Arc::new(SystemClock)).with_exemplars_in(&a.data),
-    );
-    runtime()?.block_on(serve_until_signal(
-        state,
-        a.server.listen,
-        grpc_listen(&a.server),
-    ))?;
+    let mut state = AppState::new(store, catalog, opts, Arc::new(SystemClock))
+        .with_exemplars_in(&a.data)
+        .with_alerting_in(&a.data, alerting_options(&a.server)?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.decisions = crate::gate::open_decisions(&a.data, &a.hooks)?;
+    let state = Arc::new(state);
+    runtime()?.block_on(async {
+        let watch = tokio::spawn(server::decisions::watch(
+            state.clone(),
+            Duration::from_secs(60),
+        ));
+        let out = serve_until_signal(state, a.server.listen, grpc_listen(&a.server)).await;
+        watch.abort();
+        out
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -281,8 +334,12 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&data.join("store"), &a.server)?;
     let opts = options(&a.server, vec![specs_dir.clone()], false, tokens);
     let clock = Arc::new(SystemClock);
-    let state =
-        Arc::new(AppState::new(store, catalog, opts, clock).with_exemplars_in(&data.join("store")));
+    let state = Arc::new(
+        AppState::new(store, catalog, opts, clock)
+            .with_exemplars_in(&data.join("store"))
+            .with_alerting_in(&data, alerting_options(&a.server)?)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
 
     let anchor_ms = jiff::Timestamp::now().as_millisecond();
     let demo = Arc::new(Demo::new(anchor_ms, a.seed));

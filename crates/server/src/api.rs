@@ -67,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(get_metrics))
         .route("/v1/traces", post(post_otlp_traces))
         .route("/v1/logs", post(post_otlp_logs))
+        .route("/v1/metrics", post(post_otlp_metrics))
         .route("/api/v1/events", post(post_events))
         .route("/api/v1/write", post(post_remote_write))
         .route("/api/v1/slos", get(list_slos))
@@ -75,6 +76,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slos/{name}/exemplars", get(get_exemplars))
         .route("/api/v1/journeys", get(list_journeys))
         .route("/api/v1/reload", post(post_reload))
+        .merge(crate::dashboard::routes())
+        .merge(crate::alert_routes::routes())
+        .merge(crate::decisions::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -331,6 +335,14 @@ async fn post_otlp_logs(state: State<Arc<AppState>>, headers: HeaderMap, body: B
     post_otlp(state, headers, body, OtlpSignal::Logs).await
 }
 
+async fn post_otlp_metrics(
+    state: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    post_otlp(state, headers, body, OtlpSignal::Metrics).await
+}
+
 /// One OTLP/HTTP export: errors are answered as `google.rpc.Status` in the
 /// request's encoding, as the OTLP specification asks.
 async fn post_otlp(
@@ -384,6 +396,12 @@ async fn post_otlp(
                     &mut out,
                 ),
                 OtlpSignal::Logs => otlp::response::encode_logs_response(
+                    o.rejected(),
+                    &o.message(),
+                    format,
+                    &mut out,
+                ),
+                OtlpSignal::Metrics => otlp::response::encode_metrics_response(
                     o.rejected(),
                     &o.message(),
                     format,

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use ingest::{Field, PlanKind, SliPlan};
 use spec::{Aggregate, BudgetingMethod, DurationUnit, Mode, Op, Sli, SliSpec, SpecSet};
 
+use crate::corrections::{CorrectionSet, Purpose};
 use crate::promql::{PromEngines, PromSli, Resolution};
 
 /// Where an objective's data comes from.
@@ -54,6 +55,16 @@ pub struct SloEntry {
     pub objectives: Vec<ObjectiveEntry>,
     /// True when objectives combine into one composite SLO.
     pub composite: bool,
+    /// The catalog's corrections (shared by every entry).
+    pub corrections: Arc<CorrectionSet>,
+}
+
+impl SloEntry {
+    /// Minutes in `[from, to)` that corrections take out of this SLO's
+    /// budget: sorted and disjoint, ready for `slo::Excluding`.
+    pub fn excluded(&self, from: slo::Minute, to: slo::Minute) -> Vec<(slo::Minute, slo::Minute)> {
+        self.corrections.ranges(&self.spec, from, to, Purpose::Budget)
+    }
 }
 
 /// Specs compiled for serving.
@@ -69,6 +80,8 @@ pub struct Catalog {
     pub pipeline: Arc<ingest::Pipeline>,
     /// Warnings from loading (`file:line:col: path: warning: ...`).
     pub warnings: Vec<String>,
+    /// Spec corrections, and the API's once attached with `set_api`.
+    pub corrections: Arc<CorrectionSet>,
 }
 
 impl Catalog {
@@ -103,6 +116,9 @@ impl Catalog {
         let mut plan_of: HashMap<String, (usize, spec::Location)> = HashMap::new();
         // SLI name -> the per-event objectives of the SLOs that use it.
         let mut bounds: HashMap<String, Vec<(slo::Op, f64)>> = HashMap::new();
+        let (corrections, correction_problems) = CorrectionSet::from_spec(&set);
+        problems.extend(correction_problems);
+        let corrections = Arc::new(corrections);
         let mut slos = Vec::new();
         for s in &set.slos {
             let composite = s.indicator.is_none();
@@ -154,6 +170,7 @@ impl Catalog {
                 spec: s.clone(),
                 objectives,
                 composite,
+                corrections: corrections.clone(),
             });
         }
         for plan in &mut plans {
@@ -187,6 +204,7 @@ impl Catalog {
             by_name,
             pipeline: Arc::new(pipeline),
             warnings,
+            corrections,
         })
     }
 

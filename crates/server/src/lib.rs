@@ -6,9 +6,14 @@
 //! layer below the binary that reads the clock (`Clock`), and every read
 //! endpoint also takes `at=` so answers are reproducible.
 
+pub mod alert_routes;
+pub mod alerting;
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod corrections;
+mod dashboard;
+pub mod decisions;
 pub mod error;
 pub mod exemplars;
 pub mod metrics;

@@ -261,6 +261,8 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
         c.reload_failures.load(Ordering::Relaxed) as f64,
     );
 
+    render_alerting(state, &mut out);
+
     let (cumulative, sum) = c.evaluation.snapshot();
     Family::header(
         &mut out,
@@ -322,4 +324,56 @@ pub fn render(state: &AppState, at: Timestamp) -> String {
         stats.approx_memory_bytes as f64,
     );
     out
+}
+
+/// Open alerts by severity and state, and notification delivery per target.
+fn render_alerting(state: &AppState, out: &mut String) {
+    Family::header(
+        out,
+        "lodestar_alerts",
+        "gauge",
+        "Alerts pending or firing now, by severity and state.",
+    );
+    let mut f = Family { out };
+    let open = state.alerting.open_counts();
+    for severity in ["page", "ticket"] {
+        for st in ["pending", "firing"] {
+            let n = open.get(&(severity.to_string(), st)).copied().unwrap_or(0);
+            f.sample("lodestar_alerts", &[("severity", severity), ("state", st)], n as f64);
+        }
+    }
+    let stats = state.alerting.delivery_stats();
+    let families: [(&str, &str, &str, fn(&notify::TargetStats) -> f64); 4] = [
+        (
+            "lodestar_notifications_sent_total",
+            "counter",
+            "Notifications the receiver accepted, by target.",
+            |t| t.sent as f64,
+        ),
+        (
+            "lodestar_notification_failures_total",
+            "counter",
+            "Delivery attempts that failed (retried or given up), by target.",
+            |t| t.failed_attempts as f64,
+        ),
+        (
+            "lodestar_notifications_given_up_total",
+            "counter",
+            "Notifications dropped after a permanent error or 24 h of retries, by target.",
+            |t| t.given_up as f64,
+        ),
+        (
+            "lodestar_notifications_pending",
+            "gauge",
+            "Notifications waiting to be sent or retried, by target.",
+            |t| t.pending as f64,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        Family::header(out, name, kind, help);
+        let mut f = Family { out };
+        for t in &stats {
+            f.sample(name, &[("target", t.target.as_str())], value(t));
+        }
+    }
 }

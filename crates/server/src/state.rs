@@ -156,6 +156,12 @@ pub struct AppState {
     pub remote_write: ingest::CounterState,
     /// A sample of every SLI's bad events, for drill-down; survives reloads.
     pub exemplars: Exemplars,
+    /// Change events, hooks and the actions taken (release gates, flag-off).
+    pub decisions: crate::decisions::Decisions,
+    /// Alert states, notification outbox and delivery figures.
+    pub alerting: crate::alerting::Alerting,
+    /// Corrections made through the API (spec ones live in the catalog).
+    pub corrections: crate::corrections::CorrectionLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -188,7 +194,33 @@ impl AppState {
             counters: Counters::default(),
             remote_write: ingest::CounterState::new(),
             exemplars: Exemplars::new(ReservoirLimits::default()),
+            decisions: crate::decisions::Decisions::in_memory(),
+            alerting: crate::alerting::Alerting::in_memory(Default::default()),
+            corrections: crate::corrections::CorrectionLog::in_memory(),
         }
+    }
+
+    /// Keeps alert states, the notification outbox and API corrections
+    /// under `dir` (the data folder), restoring what a previous run left.
+    pub fn with_alerting_in(
+        mut self,
+        dir: &std::path::Path,
+        options: crate::alerting::AlertingOptions,
+    ) -> Result<AppState, String> {
+        self.alerting = crate::alerting::Alerting::open(&dir.join("alerts"), options)?;
+        self.corrections = crate::corrections::CorrectionLog::open(dir)?;
+        self.attach_corrections(&self.catalog());
+        Ok(self)
+    }
+
+    /// Gives `catalog` the API's corrections; invalid ones (their SLO was
+    /// removed from the spec) are logged and skipped.
+    pub fn attach_corrections(&self, catalog: &Catalog) {
+        let (entries, warnings) = self.corrections.entries(catalog);
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        catalog.corrections.set_api(Arc::new(entries));
     }
 
     /// Persists exemplars in `dir` (the data directory), loading what a
@@ -253,6 +285,7 @@ impl AppState {
         for sli in catalog.full_resolution_slis() {
             self.store.keep_minutes(sli, true);
         }
+        self.attach_corrections(&catalog);
         let catalog = Arc::new(catalog);
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog.clone();
         self.counters.reloads.fetch_add(1, Ordering::Relaxed);

@@ -60,29 +60,28 @@ fn status_rank(s: &str) -> u8 {
     }
 }
 
-/// The evaluation and budget history of one objective, from wherever its
-/// data lives. `Err` says why there are no figures: an invalid definition,
-/// an unsupported source, or an engine failure (never a silent zero).
-fn evaluate_objective(
-    def: &slo::ObjectiveDef,
-    source: &Source,
+/// Calls `f` with one objective's data, from wherever it lives (the
+/// store, or a Prometheus-compatible engine), with the minutes in
+/// `[from, to)` that corrections exclude from the SLO's budget taken out.
+/// `Err` says why there is no data: an unsupported source or an engine
+/// failure (never a silent zero). Blocking for engine-backed objectives.
+pub fn with_objective_data<R>(
+    entry: &SloEntry,
+    o: &ObjectiveEntry,
     store: &Store,
-    at: Timestamp,
-    history: usize,
     session: &PromSession,
-) -> Result<(slo::Evaluation, Vec<(slo::Minute, f64)>), String> {
-    fn run(
-        def: &slo::ObjectiveDef,
-        data: &dyn slo::BucketSource,
-        at: Timestamp,
-        history: usize,
-    ) -> (slo::Evaluation, Vec<(slo::Minute, f64)>) {
-        (
-            slo::evaluate(def, data, at),
-            slo::budget_history(def, data, at, history),
-        )
-    }
-    match source {
+    (from, to): (slo::Minute, slo::Minute),
+    f: impl FnOnce(&dyn slo::BucketSource) -> R,
+) -> Result<R, String> {
+    let excluded = entry.excluded(from, to);
+    let run = |data: &dyn slo::BucketSource| {
+        if excluded.is_empty() {
+            f(data)
+        } else {
+            f(&slo::Excluding::new(data, &excluded))
+        }
+    };
+    match &o.source {
         Source::Events { sli } => {
             let reader = store.read();
             let key = SeriesKey {
@@ -91,18 +90,13 @@ fn evaluate_objective(
                 value: String::new(),
             };
             Ok(match reader.series(&key) {
-                Some(view) => run(def, &view, at, history),
-                None => run(
-                    def,
-                    &std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new(),
-                    at,
-                    history,
-                ),
+                Some(view) => run(&view),
+                None => run(&std::collections::BTreeMap::<slo::Minute, slo::Bucket>::new()),
             })
         }
         Source::Prometheus(sli) => {
             let data = PromSource::new(sli, session);
-            let out = run(def, &data, at, history);
+            let out = run(&data);
             match data.failure() {
                 Some(f) => Err(f.to_string()),
                 None => Ok(out),
@@ -110,6 +104,32 @@ fn evaluate_objective(
         }
         Source::Unsupported(why) => Err(why.clone()),
     }
+}
+
+/// The minute range whose corrections matter for figures at `at`: two
+/// windows back (budget history starts one window back) plus the longest
+/// alert window, to the minute after `at`.
+pub fn correction_span(def: &slo::ObjectiveDef, at: Timestamp) -> (slo::Minute, slo::Minute) {
+    let now = slo::minute_of(at);
+    (now - 2 * slo::period_minutes(&def.window, at) - 4320, now + 1)
+}
+
+/// The evaluation and budget history of one objective.
+fn evaluate_objective(
+    entry: &SloEntry,
+    o: &ObjectiveEntry,
+    def: &slo::ObjectiveDef,
+    store: &Store,
+    at: Timestamp,
+    history: usize,
+    session: &PromSession,
+) -> Result<(slo::Evaluation, Vec<(slo::Minute, f64)>), String> {
+    with_objective_data(entry, o, store, session, correction_span(def, at), |data| {
+        (
+            slo::evaluate(def, data, at),
+            slo::budget_history(def, data, at, history),
+        )
+    })
 }
 
 fn evaluation_value(e: &slo::Evaluation) -> Value {
@@ -132,15 +152,17 @@ fn evaluation_value(e: &slo::Evaluation) -> Value {
 /// Blocking: objectives of type `prometheus` query their engine, so call
 /// this (and every `*_document` function here) from a blocking thread.
 pub fn objective_document(
+    entry: &SloEntry,
     o: &ObjectiveEntry,
     store: &Store,
     at: Timestamp,
     history: usize,
 ) -> (Value, Option<slo::Evaluation>) {
-    objective_document_in(o, store, at, history, &PromSession::default())
+    objective_document_in(entry, o, store, at, history, &PromSession::default())
 }
 
 fn objective_document_in(
+    entry: &SloEntry,
     o: &ObjectiveEntry,
     store: &Store,
     at: Timestamp,
@@ -149,7 +171,7 @@ fn objective_document_in(
 ) -> (Value, Option<slo::Evaluation>) {
     let mut doc = json!({ "name": o.name, "display_name": o.display_name });
     let outcome = o.def.as_ref().map_err(|e| e.clone()).and_then(|def| {
-        evaluate_objective(def, &o.source, store, at, history, session).map(|r| (def, r))
+        evaluate_objective(entry, o, def, store, at, history, session).map(|r| (def, r))
     });
     let mut points = Vec::new();
     let eval = match outcome {
@@ -212,7 +234,7 @@ fn slo_value_in(
     let mut evals = Vec::new();
     let mut worst = String::from("healthy");
     for o in &entry.objectives {
-        let (doc, eval) = objective_document_in(o, store, at, history, session);
+        let (doc, eval) = objective_document_in(entry, o, store, at, history, session);
         let st = doc["status"].as_str().unwrap_or("error");
         if status_rank(st) > status_rank(&worst) {
             worst = st.to_string();
@@ -363,14 +385,25 @@ pub fn segments_document(
             dimension: String::new(),
             value: String::new(),
         };
+        // Corrections exclude the same minutes from every segment as from
+        // the whole SLI, so shares still add up.
+        let (cf, ct) = correction_span(def, at);
+        let excluded = entry.excluded(cf, ct);
+        let eval = |data: &dyn slo::BucketSource| {
+            if excluded.is_empty() {
+                slo::evaluate(def, data, at)
+            } else {
+                slo::evaluate(def, &slo::Excluding::new(data, &excluded), at)
+            }
+        };
         let whole_consumed = reader
             .series(&whole)
-            .map(|v| slo::evaluate(def, &v, at).budget.consumed)
+            .map(|v| eval(&v).budget.consumed)
             .unwrap_or(0.0);
         let mut dims: std::collections::BTreeMap<String, Vec<(f64, Value)>> =
             std::collections::BTreeMap::new();
         for (key, series) in reader.segments(sli) {
-            let e = slo::evaluate(def, &series, at);
+            let e = eval(&series);
             let share = if whole_consumed > 0.0 {
                 Some(e.budget.consumed / whole_consumed)
             } else {
@@ -393,4 +426,141 @@ pub fn segments_document(
         objectives.push(json!({ "name": o.name, "dimensions": dimensions }));
     }
     Ok(json!({ "name": name, "at": at.to_string(), "objectives": objectives }))
+}
+
+/// Most points a series document carries per line.
+pub const MAX_SERIES_POINTS: usize = 500;
+
+/// The time series behind the dashboard's SLO charts, for `range_minutes`
+/// ending at `at`, in `points` steps: per objective the SLI of each step
+/// (not of the window ending there; that is `budget_history`), the burn
+/// rate over each alert rule's long window at each step's end, and the
+/// rules' thresholds scaled to the objective's window
+/// (`slo::STANDARD_RULES`). Blocking (see [`objective_document`]); an
+/// objective without figures carries `"error"` instead of series.
+pub fn series_document(
+    catalog: &Catalog,
+    store: &Store,
+    name: &str,
+    at: Timestamp,
+    range_minutes: i64,
+    points: usize,
+) -> Result<Value, ApiError> {
+    let entry = catalog
+        .slo(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+    let points = points.clamp(1, MAX_SERIES_POINTS);
+    let range = range_minutes.max(1);
+    let to = slo::minute_of(at) + 1;
+    let from = to - range;
+    let step = (range + points as i64 - 1) / points as i64;
+    let session = PromSession::default();
+    let objectives: Vec<Value> = entry
+        .objectives
+        .iter()
+        .map(|o| {
+            let mut doc = json!({ "name": o.name });
+            let def = match &o.def {
+                Ok(def) => def,
+                Err(why) => {
+                    doc["error"] = json!(why);
+                    return doc;
+                }
+            };
+            let outcome = with_objective_data(
+                entry,
+                o,
+                store,
+                &session,
+                correction_span(def, at),
+                |data| objective_series(def, data, at, from, to, step),
+            );
+            match outcome {
+                Ok(v) => merge(&mut doc, v),
+                Err(why) => doc["error"] = json!(why),
+            }
+            doc
+        })
+        .collect();
+    Ok(json!({
+        "name": name,
+        "at": at.to_string(),
+        "from": minute_to_rfc3339(from),
+        "to": minute_to_rfc3339(to),
+        "step_minutes": step,
+        "objectives": objectives,
+    }))
+}
+
+/// Label of a whole number of minutes in the API's burn-rate style (`5m`, `1h`, `3d`).
+fn minutes_label(m: i64) -> String {
+    if m % 1440 == 0 {
+        format!("{}d", m / 1440)
+    } else if m % 60 == 0 {
+        format!("{}h", m / 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+fn objective_series(
+    def: &slo::ObjectiveDef,
+    data: &dyn slo::BucketSource,
+    at: Timestamp,
+    from: slo::Minute,
+    to: slo::Minute,
+    step: i64,
+) -> Value {
+    let window_minutes = slo::period_minutes(&def.window, at);
+    let sli: Vec<Value> = slo::sli_series(def, data, from, to, step)
+        .into_iter()
+        .map(|(m, v)| json!({ "t": minute_to_rfc3339(m), "value": v }))
+        .collect();
+    // Each burn point is the rate over the window ending with the step's
+    // last minute, so the newest point equals the evaluation at `at`.
+    let mut ends = Vec::new();
+    let mut s = from;
+    while s < to {
+        let e = s.saturating_add(step).min(to);
+        ends.push(e - 1);
+        s = e;
+    }
+    let mut longs: Vec<i64> = slo::STANDARD_RULES.iter().map(|r| r.long_minutes).collect();
+    longs.dedup();
+    let burn: serde_json::Map<String, Value> = longs
+        .iter()
+        .map(|&w| {
+            let line: Vec<Value> = ends
+                .iter()
+                .map(|&m| {
+                    let t = if m == to - 1 {
+                        at
+                    } else {
+                        slo::minute_start(m)
+                    };
+                    json!({ "t": minute_to_rfc3339(m), "value": slo::burn_rate_over(def, data, t, w) })
+                })
+                .collect();
+            (minutes_label(w), Value::Array(line))
+        })
+        .collect();
+    let thresholds: Vec<Value> = slo::STANDARD_RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "rule": r.name,
+                "severity": if r.page { "page" } else { "ticket" },
+                "long": minutes_label(r.long_minutes),
+                "short": minutes_label(r.short_minutes),
+                "factor": r.factor(window_minutes),
+            })
+        })
+        .collect();
+    json!({
+        "target": def.target,
+        "window_minutes": window_minutes,
+        "sli": sli,
+        "burn_rates": burn,
+        "thresholds": thresholds,
+    })
 }

@@ -173,7 +173,12 @@ impl Alerting {
                 let Ok(def) = &o.def else { continue };
                 let slo_name = &entry.spec.metadata.name;
                 let id = format!("{slo_name}/{}", o.name);
-                if inner.saved.last_step.get(&id).is_some_and(|&m| m >= minute) {
+                // Every tick steps, also within a minute: data of the
+                // current minute keeps arriving, and a re-step of the same
+                // minute only moves phases that the new data moves. A
+                // clock that went back is not stepped (minutes must not
+                // decrease).
+                if inner.saved.last_step.get(&id).is_some_and(|&m| m > minute) {
                     continue;
                 }
                 let policy = match policy_of(entry, def, now) {

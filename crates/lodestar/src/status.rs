@@ -20,7 +20,17 @@ pub fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         path.push_str("&at=");
         path.push_str(&url_escape(at));
     }
-    let doc = client.get_json(&path)?;
+    let mut doc = client.get_json(&path)?;
+    // A server without the decision engine still gets a status table.
+    if let Ok(policies) = client.get_json("/api/v1/policies") {
+        let states: serde_json::Map<String, Value> = policies["slos"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v["slo"].as_str()?.to_owned(), policy_cell(v))))
+            .collect();
+        doc["policy_states"] = Value::Object(states);
+    }
     match a.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&doc)?),
         Output::Table => print!("{}", render_table(&doc, std::io::stdout().is_terminal())),
@@ -99,9 +109,25 @@ fn status_cell(s: &str, color: bool) -> String {
     }
 }
 
-/// The status table for an `/api/v1/slos` document.
+/// `exhausted, frozen` / `healthy`: a policy verdict in one cell, `–`
+/// where no policy applies.
+fn policy_cell(v: &Value) -> Value {
+    if v["policy"].is_null() {
+        return Value::String("–".into());
+    }
+    let state = v["state"].as_str().unwrap_or("?");
+    let cell = match v["releases"].as_str() {
+        Some("allowed") | None => state.to_owned(),
+        Some(r) => format!("{state}, {r}"),
+    };
+    Value::String(cell)
+}
+
+/// The status table for an `/api/v1/slos` document; the POLICY column
+/// reads `doc["policy_states"][slo]` (added by `status` from
+/// `/api/v1/policies`).
 pub fn render_table(doc: &Value, color: bool) -> String {
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let mut rows: Vec<[String; 8]> = Vec::new();
     let empty = Vec::new();
     for s in doc["slos"].as_array().unwrap_or(&empty) {
         for o in s["objectives"].as_array().unwrap_or(&empty) {
@@ -130,6 +156,10 @@ pub fn render_table(doc: &Value, color: bool) -> String {
                 sli,
                 budget,
                 fastest_burn(&o["burn_rates"]),
+                doc["policy_states"][s["name"].as_str().unwrap_or("")]
+                    .as_str()
+                    .unwrap_or("–")
+                    .to_string(),
                 sparkline(o["budget_history"].as_array().unwrap_or(&empty)),
             ]);
         }
@@ -141,6 +171,7 @@ pub fn render_table(doc: &Value, color: bool) -> String {
         "SLI / TARGET",
         "BUDGET LEFT",
         "FASTEST BURN",
+        "POLICY",
         "BUDGET OVER WINDOW",
     ];
     let mut widths = headers.map(|h| h.chars().count());
@@ -201,6 +232,21 @@ mod tests {
             "{line}"
         );
         assert!(line.ends_with("█▅▁"), "{line}");
+    }
+
+    #[test]
+    fn policy_column_shows_state_and_releases() {
+        let doc = json!({"slos": [{"name": "pay", "objectives": [{"name": "o", "status": "exhausted"}]},
+                                  {"name": "search", "objectives": [{"name": "o", "status": "healthy"}]}],
+                         "policy_states": {"pay": policy_cell(&json!({"policy": "p", "state": "exhausted", "releases": "frozen"})),
+                                           "search": policy_cell(&json!({"policy": null, "state": "healthy"}))}});
+        let t = render_table(&doc, false);
+        assert!(t.lines().next().unwrap().contains("POLICY"));
+        assert!(
+            t.lines().nth(1).unwrap().contains("exhausted, frozen"),
+            "{t}"
+        );
+        assert!(t.lines().nth(2).unwrap().contains("–"), "{t}");
     }
 
     #[test]

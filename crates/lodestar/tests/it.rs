@@ -3,12 +3,16 @@
 //! would, including `kill -9` in the middle of ingest.
 
 mod it {
+    mod alerting;
     mod cli;
+    mod dashboard;
+    mod decisions;
     mod durability;
     mod exemplars;
     pub mod harness;
     mod otlp_grpc;
     mod otlp_http;
+    mod otlp_metrics;
     mod promql;
     mod remote_write;
     mod server_api;

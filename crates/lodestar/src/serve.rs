@@ -334,16 +334,18 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&data.join("store"), &a.server)?;
     let opts = options(&a.server, vec![specs_dir.clone()], false, tokens);
     let clock = Arc::new(SystemClock);
-    let state = Arc::new(
-        AppState::new(store, catalog, opts, clock)
-            .with_exemplars_in(&data.join("store"))
-            .with_alerting_in(&data, alerting_options(&a.server)?)
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
+    let mut state = AppState::new(store, catalog, opts, clock)
+        .with_exemplars_in(&data.join("store"))
+        .with_alerting_in(&data, alerting_options(&a.server)?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.decisions = server::decisions::Decisions::open(&data, Default::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = Arc::new(state);
 
     let anchor_ms = jiff::Timestamp::now().as_millisecond();
     let demo = Arc::new(Demo::new(anchor_ms, a.seed));
     backfill(&state, &demo, anchor_ms, a.days)?;
+    record_demo_changes(&state, &demo)?;
     println!("\nincidents in the history:");
     for i in demo.incidents() {
         let start = jiff::Timestamp::from_millisecond(i.start_ms)
@@ -374,6 +376,10 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         "       curl -s http://{}/api/v1/slos/checkout-availability",
         a.server.listen
     );
+    println!(
+        "       lodestar alerts --server http://{0}   lodestar gate --service checkout --server http://{0}",
+        a.server.listen
+    );
     match grpc_listen(&a.server) {
         Some(g) => println!(
             "OTLP:  http://{}/v1/traces (HTTP), {g} (gRPC)\n",
@@ -389,6 +395,35 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<ExitCode> {
         out
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records the demo's deploys and flag and configuration changes through
+/// the same validation as `POST /api/v1/changes`.
+fn record_demo_changes(state: &AppState, demo: &Demo) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    for c in demo.changes() {
+        let time = jiff::Timestamp::from_millisecond(c.at_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "kind": c.kind,
+            "service": c.service,
+            "version": c.version,
+            "flag": c.flag,
+            "environment": "production",
+            "author": c.author,
+            "time": time,
+            "description": c.description,
+        });
+        let change = server::decisions::changes::validate(body.to_string().as_bytes(), now)
+            .map_err(|e| anyhow::anyhow!("demo change: {e}"))?;
+        state
+            .decisions
+            .changes
+            .record(change)
+            .map_err(|e| anyhow::anyhow!("demo change: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Feeds `days` of history, an hour at a time, through the real ingest path.

@@ -21,8 +21,22 @@ mod tests;
 
 pub use traffic::{Demo, Telemetry};
 
+/// A change the demo's history records (deploys, flag and configuration
+/// changes), as `POST /api/v1/changes` takes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoChange {
+    /// `deploy`, `flag` or `config`.
+    pub kind: &'static str,
+    pub service: &'static str,
+    pub version: Option<&'static str>,
+    pub flag: Option<&'static str>,
+    pub author: &'static str,
+    pub at_ms: i64,
+    pub description: String,
+}
+
 /// The spec files the demo loads, one per team plus the journeys.
-const SPEC_FILES: [(&str, &str); 6] = [
+const SPEC_FILES: [(&str, &str); 7] = [
     ("storefront.yaml", include_str!("specs/storefront.yaml")),
     ("search.yaml", include_str!("specs/search.yaml")),
     ("cart.yaml", include_str!("specs/cart.yaml")),
@@ -32,6 +46,7 @@ const SPEC_FILES: [(&str, &str); 6] = [
         include_str!("specs/payments-provider.yaml"),
     ),
     ("journeys.yaml", include_str!("specs/journeys.yaml")),
+    ("policies.yaml", include_str!("specs/policies.yaml")),
 ];
 
 /// A period of the demo's history in which something went wrong on purpose.

@@ -227,6 +227,49 @@ impl Demo {
         t
     }
 
+    /// The changes in the history, oldest first: the new checkout flag's
+    /// ramp, the v1.42.0 rollout, and the configuration fix that ended the
+    /// regression.
+    pub fn changes(&self) -> Vec<super::DemoChange> {
+        let mut out = vec![super::DemoChange {
+            kind: "flag",
+            service: "checkout",
+            version: None,
+            flag: Some("feature.new_checkout"),
+            author: "growth-team",
+            at_ms: self.live_from_minute * MINUTE_MS - 27 * DAY_MS,
+            description: format!(
+                "Ramped the new checkout to {:.0} % of visits.",
+                shop::NEW_CHECKOUT_SHARE * 100.0
+            ),
+        }];
+        for service in ["storefront", "search", "cart", "checkout"] {
+            out.push(super::DemoChange {
+                kind: "deploy",
+                service,
+                version: Some(shop::VERSIONS[1]),
+                flag: None,
+                author: "release-bot",
+                at_ms: self.rollout_ms,
+                description: format!(
+                    "Canary rollout of {}: half of the traffic.",
+                    shop::VERSIONS[1]
+                ),
+            });
+        }
+        out.push(super::DemoChange {
+            kind: "config",
+            service: "search",
+            version: None,
+            flag: None,
+            author: "search-oncall",
+            at_ms: self.regression.end_ms,
+            description: "Restored the price cache setting for the new checkout cohort.".into(),
+        });
+        out.sort_by_key(|c| c.at_ms);
+        out
+    }
+
     /// The incidents planted in the history, oldest first.
     pub fn incidents(&self) -> Vec<Incident> {
         vec![self.outage.clone(), self.regression.clone()]

@@ -202,27 +202,30 @@ impl Demo {
             let prefix = minute_prefix(minute_start);
             for e in events {
                 if ENDPOINTS[e.endpoint].kind == Kind::FirstAction {
-                    records.push(log_record(e));
+                    if t.log_records > 0 {
+                        records.push(b',');
+                    }
+                    write_log_record(&mut records, e);
+                    t.log_records += 1;
                 } else {
                     write_event(&mut t.ndjson, &prefix, minute_start, e);
                     t.ndjson_events += 1;
                 }
             }
         });
-        t.log_records = records.len() as u64;
-        if !records.is_empty() {
+        if t.log_records > 0 {
             let service = ENDPOINTS
                 .iter()
                 .find(|e| e.kind == Kind::FirstAction)
                 .map_or("storefront-web", |e| e.service);
-            let body = serde_json::json!({ "resourceLogs": [{
-                "resource": { "attributes": [otlp_string("service.name", service)] },
-                "scopeLogs": [{
-                    "scope": { "name": "storefront-web/browser" },
-                    "logRecords": records,
-                }],
-            }]});
-            t.otlp_logs_json = serde_json::to_vec(&body).unwrap_or_default();
+            let out = &mut t.otlp_logs_json;
+            out.extend_from_slice(b"{\"resourceLogs\":[{\"resource\":{\"attributes\":[");
+            push_otlp_string(out, "service.name", service);
+            out.extend_from_slice(
+                b"]},\"scopeLogs\":[{\"scope\":{\"name\":\"storefront-web/browser\"},\"logRecords\":[",
+            );
+            out.extend_from_slice(&records);
+            out.extend_from_slice(b"]}]}]}");
         }
         t
     }
@@ -626,38 +629,54 @@ pub struct Telemetry {
     pub log_records: u64,
 }
 
-fn otlp_string(key: &str, value: &str) -> serde_json::Value {
-    serde_json::json!({ "key": key, "value": { "stringValue": value } })
+/// Appends an OTLP/JSON `KeyValue` with a string value; keys and values are
+/// the model's own constants, none of which needs JSON escaping.
+fn push_otlp_string(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(b"{\"key\":\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\",\"value\":{\"stringValue\":\"");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\"}}");
 }
 
-/// One milestone as an OTLP log record (JSON encoding: times in decimal
-/// nanoseconds as strings, ids in hex).
-fn log_record(e: &Event) -> serde_json::Value {
+/// One milestone as an OTLP/JSON log record (times in decimal nanoseconds
+/// as strings, ids in hex), written straight into `out`: the demo's
+/// backfill sends a few hundred thousand of them.
+fn write_log_record(out: &mut Vec<u8>, e: &Event) {
     let ep = &ENDPOINTS[e.endpoint];
-    let mut trace = Vec::with_capacity(32);
-    push_hex(&mut trace, e.trace_id[0]);
-    push_hex(&mut trace, e.trace_id[1]);
-    let mut span = Vec::with_capacity(16);
-    push_hex(&mut span, e.span_id);
-    let tenths = (e.duration_ms * 10.0).round() / 10.0;
-    serde_json::json!({
-        "timeUnixNano": (i128::from(e.at_ms) * 1_000_000).to_string(),
-        "eventName": ep.name,
-        "severityNumber": if e.failed { 17 } else { 9 },
-        "severityText": if e.failed { "ERROR" } else { "INFO" },
-        "body": { "stringValue": "visitor's first meaningful action" },
-        "traceId": String::from_utf8_lossy(&trace),
-        "spanId": String::from_utf8_lossy(&span),
-        "attributes": [
-            { "key": "duration_ms", "value": { "doubleValue": tenths } },
-            { "key": "sample_rate", "value": { "intValue": e.sample_rate.to_string() } },
-            otlp_string("http.route", e.route),
-            otlp_string("region", REGIONS[e.region].name),
-            otlp_string("version", shop::VERSIONS[e.version]),
-            otlp_string("feature.new_checkout", if e.new_checkout { "on" } else { "off" }),
-            otlp_string("customer.tier", shop::TIERS[e.tier].0),
-        ],
-    })
+    out.extend_from_slice(b"{\"timeUnixNano\":\"");
+    push_u64(out, e.at_ms.max(0) as u64);
+    out.extend_from_slice(b"000000\",\"eventName\":\"");
+    out.extend_from_slice(ep.name.as_bytes());
+    out.extend_from_slice(if e.failed {
+        b"\",\"severityNumber\":17,\"severityText\":\"ERROR\""
+    } else {
+        b"\",\"severityNumber\":9,\"severityText\":\"INFO\""
+    });
+    out.extend_from_slice(b",\"body\":{\"stringValue\":\"visitor's first meaningful action\"},\"traceId\":\"");
+    push_hex(out, e.trace_id[0]);
+    push_hex(out, e.trace_id[1]);
+    out.extend_from_slice(b"\",\"spanId\":\"");
+    push_hex(out, e.span_id);
+    out.extend_from_slice(b"\",\"attributes\":[{\"key\":\"duration_ms\",\"value\":{\"doubleValue\":");
+    let tenths = (e.duration_ms * 10.0).round() as u64;
+    push_u64(out, tenths / 10);
+    out.push(b'.');
+    out.push(b'0' + (tenths % 10) as u8);
+    out.extend_from_slice(b"}},{\"key\":\"sample_rate\",\"value\":{\"intValue\":\"");
+    push_u64(out, u64::from(e.sample_rate));
+    out.extend_from_slice(b"\"}}");
+    for (k, v) in [
+        ("http.route", e.route),
+        ("region", REGIONS[e.region].name),
+        ("version", shop::VERSIONS[e.version]),
+        ("feature.new_checkout", if e.new_checkout { "on" } else { "off" }),
+        ("customer.tier", shop::TIERS[e.tier].0),
+    ] {
+        out.push(b',');
+        push_otlp_string(out, k, v);
+    }
+    out.extend_from_slice(b"]}");
 }
 
 /// Appends `,"key":"value"`; keys and values are the model's own constants,

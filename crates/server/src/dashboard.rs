@@ -137,15 +137,19 @@ async fn overview(
             status: p.status.clone().unwrap_or_default(),
             sort: web::Sort::parse(p.sort.as_deref().unwrap_or("")),
         };
+        let pinned = p.pinned_at();
         let st = state.clone();
         blocking(move || {
             let catalog = st.catalog();
             let slos = view::slos_document(&catalog, &st.store, at, OVERVIEW_HISTORY);
             let journeys = view::journeys_document(&catalog, &st.store, at);
+            // The alert badges are the live alerts: shown when the page is
+            // about now, not for a pinned past instant.
+            let alerts = pinned.is_none().then(|| st.alerting.current_document(at));
             Ok(web::overview_page(&web::OverviewInputs {
                 slos: &slos,
                 journeys: &journeys,
-                alerts: None,
+                alerts: alerts.as_ref(),
                 query: &query,
             }))
         })
@@ -186,14 +190,27 @@ async fn slo_page(
                 Some(DETAIL_EXEMPLARS),
                 at,
             )?;
+            let entry = catalog
+                .slo(&name)
+                .ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
+            let since = from.unwrap_or(at);
+            let alerts = alert_history(&catalog, &st.store, &name, since, at);
+            let changes =
+                crate::decisions::changes_value(&st, &entry.spec.service, since, at);
+            let policy = {
+                let reader = st.store.read();
+                let mut v = crate::decisions::slo_policy_value(&catalog, entry, &reader, at);
+                v["name"] = v["policy"].clone();
+                serde_json::json!({ "policy": v })
+            };
             Ok(web::detail_page(&web::DetailInputs {
                 slo: &slo,
                 series: &series,
                 segments: &segments,
                 exemplars: &exemplars,
-                alerts: None,
-                changes: None,
-                policy: None,
+                alerts: Some(&alerts),
+                changes: Some(&changes),
+                policy: Some(&policy),
                 query: &query,
             }))
         })
@@ -308,3 +325,54 @@ async fn get_series(
 
 #[cfg(test)]
 mod tests;
+
+/// Alerts of SLO `name` over `[from, to)` for the detail page, replayed with
+/// the live loop's evaluation (so a pinned `at` always shows the same
+/// thing): one entry when an alert fired and one when it resolved, in the
+/// `/api/v1/alerts` entry shape. The range is capped at the replay limit;
+/// an SLO whose data cannot be read has no entries.
+fn alert_history(
+    catalog: &crate::Catalog,
+    store: &store::Store,
+    name: &str,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) -> Value {
+    let limit = jiff::SignedDuration::from_mins(crate::alerting::MAX_REPLAY_MINUTES);
+    let from = from.max(to.checked_sub(limit).unwrap_or(from));
+    let minutes = (to.as_second() - from.as_second()) / 60;
+    // At most ~2,000 steps, whatever the range.
+    let step = (minutes / 2000).max(1);
+    let Ok(doc) = crate::alerting::replay_document(catalog, store, from, to, step, Some(name))
+    else {
+        return serde_json::json!({ "alerts": [] });
+    };
+    let mut out = Vec::new();
+    for a in doc["alerts"].as_array().into_iter().flatten() {
+        let Some(fired) = a["fired_at"].as_str() else {
+            continue;
+        };
+        let peak = a["peak_burn"]
+            .as_f64()
+            .map_or(String::new(), |b| format!(", peak burn {b:.1}x"));
+        let mut entry = a.clone();
+        entry["since"] = serde_json::json!(fired);
+        match a["resolved_at"].as_str() {
+            Some(resolved) => {
+                entry["state"] = serde_json::json!("resolved");
+                entry["summary"] =
+                    serde_json::json!(format!("fired {fired}, resolved {resolved}{peak}"));
+                let mut end = entry.clone();
+                end["since"] = serde_json::json!(resolved);
+                out.push(entry);
+                out.push(end);
+            }
+            None => {
+                entry["state"] = serde_json::json!("firing");
+                entry["summary"] = serde_json::json!(format!("firing since {fired}{peak}"));
+                out.push(entry);
+            }
+        }
+    }
+    serde_json::json!({ "alerts": out })
+}

@@ -155,6 +155,34 @@ fn policy_value(v: &decide::policy::PolicyVerdict, service: &str) -> Value {
     doc
 }
 
+/// The policy verdict of one SLO at `at` (the shape
+/// `GET /api/v1/slos/{name}/policy` serves, without `at`).
+pub fn slo_policy_value(
+    catalog: &crate::Catalog,
+    entry: &crate::catalog::SloEntry,
+    reader: &store::StoreReader<'_>,
+    at: Timestamp,
+) -> Value {
+    policy_value(
+        &assess::policy_verdict(catalog, entry, reader, at),
+        &entry.spec.service,
+    )
+}
+
+/// `{"changes": [...]}` of `service` (and service-less changes are not
+/// recorded) between `from` and `to`, the shape `GET /api/v1/changes`
+/// serves.
+pub fn changes_value(state: &AppState, service: &str, from: Timestamp, to: Timestamp) -> Value {
+    let filter = ChangeFilter {
+        service: Some(service.to_string()),
+        kind: None,
+        from: Some(from),
+        to: Some(to),
+    };
+    let list: Vec<Change> = state.decisions.changes.list(&filter);
+    json!({ "changes": list })
+}
+
 /// `{"at", "policies": [{name, description, applies_to}], "slos": [verdict]}`.
 pub fn policies_document(state: &AppState, at: Timestamp) -> Value {
     let catalog = state.catalog();

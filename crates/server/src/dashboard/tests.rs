@@ -279,3 +279,41 @@ async fn assets_are_served_with_their_types() {
     );
     assert!(js.contains("replaceState"));
 }
+
+#[tokio::test]
+async fn the_slo_page_shows_changes_replayed_alerts_and_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path());
+    let change = crate::decisions::changes::validate(
+        br#"{"kind":"deploy","service":"shop","version":"v9.9.9","time":"2026-11-27T11:28:00Z"}"#,
+        AT.parse().unwrap(),
+    )
+    .unwrap();
+    st.decisions.changes.record(change).unwrap();
+    let (status, _, html) = get(&st, &format!("/slos/pay-availability?at={AT}&range=6h")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    // The deploy is an annotation on the charts.
+    assert!(html.contains("deploy shop v9.9.9"), "{html}");
+    // 20 % errors for ten minutes spend the 28-day budget of an hour of
+    // traffic: the replay of the range finds the budget ticket firing.
+    let alerts = crate::alerting::replay_document(
+        &st.catalog(),
+        &st.store,
+        "2026-11-27T06:00:00Z".parse().unwrap(),
+        AT.parse().unwrap(),
+        1,
+        Some("pay-availability"),
+    )
+    .unwrap();
+    let fired: Vec<&str> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["fired_at"].is_string())
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(fired.contains(&"budget_exhausted"), "{alerts:#}");
+    assert!(html.contains("budget_exhausted"), "{html}");
+    // No BudgetPolicy in the specs: the policy section says so.
+    assert!(html.contains("no budget policy applies"), "{html}");
+}

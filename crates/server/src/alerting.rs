@@ -575,17 +575,26 @@ pub fn replay_document(
             let span = (f - lookback - 1440, t + 1);
             let window_of = |m: Minute| slo::window_bounds(&def.window, minute_ts(m));
             let outcome = with_objective_data(entry, o, store, &session, span, |data| {
-                let prefix = alert::PrefixSums::new(data, span.0, span.1);
-                let counts = EmbeddedCounts { def, data: &prefix };
-                let subject = alert::AlertSubject {
-                    slo: &entry.spec.metadata.name,
-                    objective: &o.name,
-                    policy: &policy,
-                    target: def.target,
-                    counts: &counts as &dyn Counts,
-                    window_of: &window_of,
+                let run = |counts: &dyn Counts| {
+                    let subject = alert::AlertSubject {
+                        slo: &entry.spec.metadata.name,
+                        objective: &o.name,
+                        policy: &policy,
+                        target: def.target,
+                        counts,
+                        window_of: &window_of,
+                    };
+                    alert::replay(&subject, f, t, step, &silences)
                 };
-                alert::replay(&subject, f, t, step, &silences)
+                // Every step asks for a dozen windows up to the SLO's own:
+                // tally each minute or slice of the span once, then answer
+                // each window from running totals.
+                if slo::SliceTallies::supports(def) {
+                    run(&SlicedCounts(slo::SliceTallies::new(def, data, span.0, span.1)))
+                } else {
+                    let prefix = alert::PrefixSums::new(data, span.0, span.1);
+                    run(&EmbeddedCounts { def, data: &prefix })
+                }
             });
             match outcome {
                 Ok(r) => {
@@ -611,4 +620,13 @@ pub fn replay_document(
         "transitions": transitions,
         "problems": problems,
     }))
+}
+
+/// Alert counts answered from a span's running tallies.
+struct SlicedCounts<'a>(slo::SliceTallies<'a>);
+
+impl Counts for SlicedCounts<'_> {
+    fn tally(&self, from: Minute, to: Minute) -> slo::Tally {
+        self.0.tally(from, to)
+    }
 }

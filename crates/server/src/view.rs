@@ -527,18 +527,25 @@ fn objective_series(
     }
     let mut longs: Vec<i64> = slo::STANDARD_RULES.iter().map(|r| r.long_minutes).collect();
     longs.dedup();
+    // One pass over the data serves every point of every line (each point
+    // would otherwise walk its window).
+    let longest = longs.iter().copied().max().unwrap_or(0);
+    let shared = slo::SliceTallies::supports(def)
+        .then(|| slo::SliceTallies::new(def, data, from - longest, to));
     let burn: serde_json::Map<String, Value> = longs
         .iter()
         .map(|&w| {
             let line: Vec<Value> = ends
                 .iter()
                 .map(|&m| {
-                    let t = if m == to - 1 {
-                        at
-                    } else {
-                        slo::minute_start(m)
+                    let value = match &shared {
+                        Some(st) => slo::evaluation::burn_rate_of(def.target, &st.tally(m + 1 - w, m + 1)),
+                        None => {
+                            let t = if m == to - 1 { at } else { slo::minute_start(m) };
+                            slo::burn_rate_over(def, data, t, w)
+                        }
                     };
-                    json!({ "t": minute_to_rfc3339(m), "value": slo::burn_rate_over(def, data, t, w) })
+                    json!({ "t": minute_to_rfc3339(m), "value": value })
                 })
                 .collect();
             (minutes_label(w), Value::Array(line))

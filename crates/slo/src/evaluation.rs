@@ -15,6 +15,7 @@ use crate::burn_alert::{BurnAlertRule, PAGE_FAST, PAGE_SLOW};
 use crate::definition::{Method, ObjectiveDef};
 use crate::source::BucketSource;
 use crate::tally::{Tally, slice_anchor, tally, trailing_tallies};
+use crate::sliced::SliceTallies;
 use crate::window::{minute_of, minute_start, period_bounds, period_minutes, window_bounds};
 
 /// The burn-rate windows every evaluation reports, as `(label, minutes)`.
@@ -268,7 +269,7 @@ pub fn budget_history(
         crate::definition::Window::Rolling { .. } => to - from,
         crate::definition::Window::Calendar { .. } => end - from,
     };
-    (0..points)
+    let windows: Vec<(Minute, Minute, Minute)> = (0..points)
         .map(|i| {
             let back = if points == 1 {
                 0
@@ -278,7 +279,23 @@ pub fn budget_history(
             let m = end - back;
             let t = if back == 0 { at } else { minute_start(m) };
             let (wf, wt) = window_bounds(&def.window, t);
-            let tl = tally(def, data, wf, wt, slice_anchor(&def.window, wf));
+            (m, wf, wt)
+        })
+        .collect();
+    // One pass over the data for all points where the alignment allows it
+    // (each point would otherwise walk a whole window).
+    let shared = SliceTallies::supports(def).then(|| {
+        let lo = windows.iter().map(|w| w.1).min().unwrap_or(from);
+        let hi = windows.iter().map(|w| w.2).max().unwrap_or(to);
+        SliceTallies::new(def, data, lo, hi)
+    });
+    windows
+        .into_iter()
+        .map(|(m, wf, wt)| {
+            let tl = match &shared {
+                Some(st) => st.tally(wf, wt),
+                None => tally(def, data, wf, wt, slice_anchor(&def.window, wf)),
+            };
             (m, ErrorBudget::new(def.target, &tl).remaining)
         })
         .collect()

@@ -76,6 +76,7 @@ pub mod correction;
 pub mod definition;
 pub mod evaluation;
 pub mod sketch;
+pub mod sliced;
 pub mod source;
 pub mod tally;
 pub mod window;
@@ -92,6 +93,7 @@ pub use evaluation::{
     burn_rate_over, evaluate, sli_series,
 };
 pub use sketch::Sketch;
+pub use sliced::SliceTallies;
 pub use source::BucketSource;
 pub use tally::Tally;
 pub use window::{minute_of, minute_start, period_bounds, period_minutes, window_bounds};

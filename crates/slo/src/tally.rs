@@ -151,7 +151,20 @@ pub fn trailing_tallies<const N: usize>(
             for i in order {
                 let s = starts[i].min(to);
                 if s < edge {
-                    acc.add(&occurrences(&def.indicator, &data.sum(s, edge)));
+                    match def.indicator {
+                        // Counts sum exactly, so one summed bucket will do.
+                        Indicator::Ratio => {
+                            acc.add(&occurrences(&def.indicator, &data.sum(s, edge)));
+                        }
+                        // Good weight is read bucket by bucket: each
+                        // bucket's sketch knows its exact extremes, so a
+                        // bucket whose values all hold counts whole, which a
+                        // merged sketch cannot tell. It also makes tallies
+                        // additive over minutes (see `sliced`).
+                        Indicator::Threshold { .. } => data.for_each(s, edge, &mut |_, b| {
+                            acc.add(&occurrences(&def.indicator, b));
+                        }),
+                    }
                     edge = s;
                 }
                 out[i] = acc;

@@ -68,7 +68,11 @@ pub fn render_current(doc: &Value) -> String {
             );
         }
     }
-    for t in doc["notifications"]["targets"].as_array().into_iter().flatten() {
+    for t in doc["notifications"]["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         if let Some(e) = t["last_error"].as_str() {
             let _ = writeln!(
                 out,

@@ -187,8 +187,15 @@ fn alerting_options(o: &ServerOpts) -> anyhow::Result<server::alerting::Alerting
             notify::Target::parse(raw)
         }
         .with_context(|| format!("--notify {raw}"))?;
-        let same = targets.iter().filter(|(n, _)| n.as_str().starts_with(&kind)).count();
-        let name = if same == 0 { kind } else { format!("{kind}-{}", same + 1) };
+        let same = targets
+            .iter()
+            .filter(|(n, _)| n.as_str().starts_with(&kind))
+            .count();
+        let name = if same == 0 {
+            kind
+        } else {
+            format!("{kind}-{}", same + 1)
+        };
         targets.push((notify::TargetName::new(name), target));
     }
     Ok(server::alerting::AlertingOptions {
@@ -440,7 +447,8 @@ fn backfill(state: &AppState, demo: &Demo, anchor_ms: i64, days: u32) -> anyhow:
     for h in 0..hours {
         let t0 = from + h * HOUR_MS;
         let t = demo.telemetry(t0, (t0 + HOUR_MS).min(anchor_ms));
-        let (a, r) = ingest_demo_telemetry(state, &t).map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
+        let (a, r) =
+            ingest_demo_telemetry(state, &t).map_err(|e| anyhow::anyhow!("backfill: {e}"))?;
         accepted += a;
         rejected += r;
         bar.inc(1);

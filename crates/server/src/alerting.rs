@@ -152,7 +152,10 @@ impl Alerting {
             Ok(set) => (set, problems),
             Err(e) => {
                 problems.push(e.to_string());
-                (TargetSet::new(Vec::new()).unwrap_or_else(|_| unreachable_set()), problems)
+                (
+                    TargetSet::new(Vec::new()).unwrap_or_else(|_| unreachable_set()),
+                    problems,
+                )
             }
         }
     }
@@ -261,7 +264,13 @@ impl Alerting {
 
     /// Re-sends firing alerts to targets that expire them unless refreshed
     /// (Alertmanager), every `notify::alertmanager::RESEND_INTERVAL`.
-    fn refresh_firing(&self, inner: &mut Inner, catalog: &Catalog, targets: &TargetSet, now: Timestamp) {
+    fn refresh_firing(
+        &self,
+        inner: &mut Inner,
+        catalog: &Catalog,
+        targets: &TargetSet,
+        now: Timestamp,
+    ) {
         let every = jiff::SignedDuration::try_from(notify::alertmanager::RESEND_INTERVAL)
             .unwrap_or(jiff::SignedDuration::from_secs(60));
         let latest = inner.saved.latest.clone();
@@ -276,7 +285,9 @@ impl Alerting {
             if !due {
                 continue;
             }
-            let Some(entry) = catalog.slo(&t.key.slo) else { continue };
+            let Some(entry) = catalog.slo(&t.key.slo) else {
+                continue;
+            };
             let Some(o) = entry.objectives.iter().find(|o| o.name == t.key.objective) else {
                 continue;
             };
@@ -314,7 +325,13 @@ impl Alerting {
     }
 
     /// The notification of transition `t`.
-    fn notification(&self, entry: &SloEntry, o: &ObjectiveEntry, t: &Transition, now: Timestamp) -> Notification {
+    fn notification(
+        &self,
+        entry: &SloEntry,
+        o: &ObjectiveEntry,
+        t: &Transition,
+        now: Timestamp,
+    ) -> Notification {
         let s = &entry.spec;
         let firing = matches!(t.to, Phase::Firing { .. } | Phase::Pending { .. });
         let starts = match inner_since(&t.from).or(inner_since(&t.to)) {
@@ -328,7 +345,10 @@ impl Alerting {
         }
         let mut annotations = BTreeMap::new();
         let base = self.options.public_url.trim_end_matches('/');
-        annotations.insert("dashboard".into(), format!("{base}/slos/{}", s.metadata.name));
+        annotations.insert(
+            "dashboard".into(),
+            format!("{base}/slos/{}", s.metadata.name),
+        );
         if let Some(r) = s.metadata.annotations.get("lodestar.dev/runbook") {
             annotations.insert("runbook_url".into(), r.clone());
         }
@@ -338,7 +358,11 @@ impl Alerting {
         if !s.ownership.escalation.is_empty() {
             annotations.insert("escalation".into(), s.ownership.escalation.join(" -> "));
         }
-        let title = s.metadata.display_name.as_deref().unwrap_or(&s.metadata.name);
+        let title = s
+            .metadata
+            .display_name
+            .as_deref()
+            .unwrap_or(&s.metadata.name);
         let what = match t.key.kind {
             alert::AlertKind::Burn => "error budget burn",
             alert::AlertKind::NoData => "no data",
@@ -391,13 +415,24 @@ impl Alerting {
                 v
             })
             .collect();
-        let recent: Vec<Value> = inner.recent.iter().rev().take(100).map(transition_value).collect();
+        let recent: Vec<Value> = inner
+            .recent
+            .iter()
+            .rev()
+            .take(100)
+            .map(transition_value)
+            .collect();
         let deliveries = inner.outbox.as_ref().map(|o| o.stats()).unwrap_or_default();
         let problems: Vec<Value> = inner
             .problems
             .iter()
             .map(|(slo, why)| json!({ "slo": slo, "error": why }))
-            .chain(inner.target_problems.iter().map(|why| json!({ "error": why })))
+            .chain(
+                inner
+                    .target_problems
+                    .iter()
+                    .map(|why| json!({ "error": why })),
+            )
             .collect();
         json!({
             "at": now.to_string(),
@@ -415,7 +450,11 @@ impl Alerting {
 
     /// Delivery figures per target, for `/metrics`.
     pub fn delivery_stats(&self) -> Vec<notify::TargetStats> {
-        self.lock().outbox.as_ref().map(|o| o.stats()).unwrap_or_default()
+        self.lock()
+            .outbox
+            .as_ref()
+            .map(|o| o.stats())
+            .unwrap_or_default()
     }
 
     /// Open alerts by severity and state, for `/metrics`.
@@ -428,7 +467,8 @@ impl Alerting {
                 Phase::Firing { .. } => "firing",
                 _ => continue,
             };
-            *out.entry((k.severity.as_str().to_string(), state)).or_insert(0) += 1;
+            *out.entry((k.severity.as_str().to_string(), state))
+                .or_insert(0) += 1;
         }
         out
     }
@@ -449,7 +489,12 @@ fn spec_targets(catalog: &Catalog) -> Vec<&spec::AlertNotificationTarget> {
         .flat_map(|e| e.spec.alert_policies.iter())
         .chain(catalog.specs.alert_policies.iter())
         .flat_map(|p| p.notification_targets.iter());
-    for t in catalog.specs.alert_notification_targets.iter().chain(inline) {
+    for t in catalog
+        .specs
+        .alert_notification_targets
+        .iter()
+        .chain(inline)
+    {
         if seen.insert(t.metadata.name.clone()) {
             out.push(t);
         }
@@ -459,7 +504,11 @@ fn spec_targets(catalog: &Catalog) -> Vec<&spec::AlertNotificationTarget> {
 
 /// The names of the targets `entry`'s alerts go to.
 fn targets_of(entry: &SloEntry, options: &AlertingOptions) -> Vec<TargetName> {
-    let mut names: Vec<TargetName> = options.default_targets.iter().map(|(n, _)| n.clone()).collect();
+    let mut names: Vec<TargetName> = options
+        .default_targets
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
     for p in &entry.spec.alert_policies {
         for t in &p.notification_targets {
             let n = TargetName::new(t.metadata.name.clone());
@@ -473,7 +522,11 @@ fn targets_of(entry: &SloEntry, options: &AlertingOptions) -> Vec<TargetName> {
 
 /// The alert policy of one objective at `at`: its SLO's OpenSLO
 /// AlertPolicies, or the Workbook default, scaled to its window.
-pub fn policy_of(entry: &SloEntry, def: &slo::ObjectiveDef, at: Timestamp) -> Result<Policy, String> {
+pub fn policy_of(
+    entry: &SloEntry,
+    def: &slo::ObjectiveDef,
+    at: Timestamp,
+) -> Result<Policy, String> {
     let window = slo::period_minutes(&def.window, at);
     Policy::from_spec(&entry.spec.alert_policies, window).map_err(|e| e.to_string())
 }
@@ -491,7 +544,13 @@ fn minute_ts(m: Minute) -> Timestamp {
 
 /// `slo/objective/severity/kind`: the dedup key receivers see.
 pub fn key_text(k: &AlertKey) -> String {
-    format!("{}/{}/{}/{}", k.slo, k.objective, k.severity.as_str(), k.kind.as_str())
+    format!(
+        "{}/{}/{}/{}",
+        k.slo,
+        k.objective,
+        k.severity.as_str(),
+        k.kind.as_str()
+    )
 }
 
 fn key_value(k: &AlertKey) -> Value {
@@ -558,7 +617,11 @@ pub fn replay_document(
     let mut alerts = Vec::new();
     let mut transitions = Vec::new();
     let mut problems = Vec::new();
-    for entry in catalog.slos.iter().filter(|e| only.is_none_or(|n| e.spec.metadata.name == n)) {
+    for entry in catalog
+        .slos
+        .iter()
+        .filter(|e| only.is_none_or(|n| e.spec.metadata.name == n))
+    {
         for o in &entry.objectives {
             let Ok(def) = &o.def else { continue };
             let policy = match policy_of(entry, def, to) {
@@ -568,7 +631,9 @@ pub fn replay_document(
                     continue;
                 }
             };
-            let silences = entry.corrections.ranges(&entry.spec, f, t, Purpose::Silence);
+            let silences = entry
+                .corrections
+                .ranges(&entry.spec, f, t, Purpose::Silence);
             // Data from one window (plus the longest alert window) before
             // `from`, so the first steps see full windows.
             let lookback = slo::period_minutes(&def.window, to) + policy.lookback_minutes();
@@ -590,7 +655,9 @@ pub fn replay_document(
                 // tally each minute or slice of the span once, then answer
                 // each window from running totals.
                 if slo::SliceTallies::supports(def) {
-                    run(&SlicedCounts(slo::SliceTallies::new(def, data, span.0, span.1)))
+                    run(&SlicedCounts(slo::SliceTallies::new(
+                        def, data, span.0, span.1,
+                    )))
                 } else {
                     let prefix = alert::PrefixSums::new(data, span.0, span.1);
                     run(&EmbeddedCounts { def, data: &prefix })
@@ -606,7 +673,12 @@ pub fn replay_document(
                         v["peak_burn"] = json!(i.peak_burn);
                         alerts.push(v);
                     }
-                    transitions.extend(r.transitions.iter().filter(|t| t.notify).map(transition_value));
+                    transitions.extend(
+                        r.transitions
+                            .iter()
+                            .filter(|t| t.notify)
+                            .map(transition_value),
+                    );
                 }
                 Err(why) => problems.push(json!({ "slo": entry.spec.metadata.name, "error": why })),
             }

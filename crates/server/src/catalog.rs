@@ -63,7 +63,8 @@ impl SloEntry {
     /// Minutes in `[from, to)` that corrections take out of this SLO's
     /// budget: sorted and disjoint, ready for `slo::Excluding`.
     pub fn excluded(&self, from: slo::Minute, to: slo::Minute) -> Vec<(slo::Minute, slo::Minute)> {
-        self.corrections.ranges(&self.spec, from, to, Purpose::Budget)
+        self.corrections
+            .ranges(&self.spec, from, to, Purpose::Budget)
     }
 }
 

@@ -55,8 +55,8 @@ impl CorrectionEntry {
     /// True when it applies to `slo`.
     pub fn applies_to(&self, slo: &spec::Slo) -> bool {
         (self.slos.is_empty() && self.services.is_empty())
-            || self.slos.iter().any(|s| *s == slo.metadata.name)
-            || self.services.iter().any(|s| *s == slo.service)
+            || self.slos.contains(&slo.metadata.name)
+            || self.services.contains(&slo.service)
     }
 
     fn serves(&self, purpose: Purpose) -> bool {
@@ -129,11 +129,14 @@ fn window_of(
     days_of_week: Vec<jiff::civil::Weekday>,
     until: Option<jiff::civil::DateTime>,
 ) -> Result<CorrectionWindow, String> {
-    let tz = jiff::tz::TimeZone::get(time_zone)
-        .map_err(|e| format!("time zone {time_zone:?} is unknown ({e}): expected an IANA name such as Europe/Berlin"))?;
-    let duration_minutes = duration
-        .minutes()
-        .ok_or_else(|| format!("duration {duration} is not a fixed length: expected m, h, d or w"))?;
+    let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| {
+        format!(
+            "time zone {time_zone:?} is unknown ({e}): expected an IANA name such as Europe/Berlin"
+        )
+    })?;
+    let duration_minutes = duration.minutes().ok_or_else(|| {
+        format!("duration {duration} is not a fixed length: expected m, h, d or w")
+    })?;
     let repeat = match repeat {
         None => None,
         Some(r) => Some(match r.unit {
@@ -242,8 +245,13 @@ impl CorrectionRequest {
             })
         };
         let start = civil("start", &self.start)?;
-        let until = self.until.as_deref().map(|u| civil("until", u)).transpose()?;
-        let duration = spec::DurationShorthand::parse(&self.duration).map_err(|e| bad("duration", e))?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|u| civil("until", u))
+            .transpose()?;
+        let duration =
+            spec::DurationShorthand::parse(&self.duration).map_err(|e| bad("duration", e))?;
         let repeat = self
             .repeat
             .as_deref()
@@ -320,7 +328,10 @@ impl CorrectionSet {
             .filter_map(|c| match CorrectionEntry::from_spec(c) {
                 Ok(e) => Some(e),
                 Err(why) => {
-                    problems.push(format!("{}: correction {:?}: {why}", c.location, c.metadata.name));
+                    problems.push(format!(
+                        "{}: correction {:?}: {why}",
+                        c.location, c.metadata.name
+                    ));
                     None
                 }
             })
@@ -371,6 +382,7 @@ impl CorrectionSet {
 }
 
 /// One line of the corrections file.
+#[allow(clippy::large_enum_variant)] // one line at a time; boxing buys nothing
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
 enum LogLine {
@@ -443,7 +455,8 @@ impl CorrectionLog {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let mut text = serde_json::to_string(line).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut text =
+            serde_json::to_string(line).map_err(|e| ApiError::Internal(e.to_string()))?;
         text.push('\n');
         let io = |e: std::io::Error| ApiError::Internal(format!("{}: {e}", path.display()));
         let mut f = OpenOptions::new()
@@ -485,7 +498,11 @@ impl CorrectionLog {
     /// longer validate (an SLO removed from the spec) are skipped with a
     /// warning each.
     pub fn entries(&self, catalog: &crate::Catalog) -> (Vec<CorrectionEntry>, Vec<String>) {
-        let active = self.active.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let active = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut warnings = Vec::new();
         let entries = active
             .into_iter()

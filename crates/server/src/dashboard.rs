@@ -195,8 +195,7 @@ async fn slo_page(
                 .ok_or_else(|| ApiError::NotFound(format!("no SLO named {name:?}")))?;
             let since = from.unwrap_or(at);
             let alerts = alert_history(&catalog, &st.store, &name, since, at);
-            let changes =
-                crate::decisions::changes_value(&st, &entry.spec.service, since, at);
+            let changes = crate::decisions::changes_value(&st, &entry.spec.service, since, at);
             let policy = {
                 let reader = st.store.read();
                 let mut v = crate::decisions::slo_policy_value(&catalog, entry, &reader, at);

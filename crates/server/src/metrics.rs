@@ -339,11 +339,21 @@ fn render_alerting(state: &AppState, out: &mut String) {
     for severity in ["page", "ticket"] {
         for st in ["pending", "firing"] {
             let n = open.get(&(severity.to_string(), st)).copied().unwrap_or(0);
-            f.sample("lodestar_alerts", &[("severity", severity), ("state", st)], n as f64);
+            f.sample(
+                "lodestar_alerts",
+                &[("severity", severity), ("state", st)],
+                n as f64,
+            );
         }
     }
     let stats = state.alerting.delivery_stats();
-    let families: [(&str, &str, &str, fn(&notify::TargetStats) -> f64); 4] = [
+    type DeliveryFamily = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&notify::TargetStats) -> f64,
+    );
+    let families: [DeliveryFamily; 4] = [
         (
             "lodestar_notifications_sent_total",
             "counter",

@@ -111,7 +111,10 @@ pub fn with_objective_data<R>(
 /// alert window, to the minute after `at`.
 pub fn correction_span(def: &slo::ObjectiveDef, at: Timestamp) -> (slo::Minute, slo::Minute) {
     let now = slo::minute_of(at);
-    (now - 2 * slo::period_minutes(&def.window, at) - 4320, now + 1)
+    (
+        now - 2 * slo::period_minutes(&def.window, at) - 4320,
+        now + 1,
+    )
 }
 
 /// The evaluation and budget history of one objective.
@@ -539,9 +542,15 @@ fn objective_series(
                 .iter()
                 .map(|&m| {
                     let value = match &shared {
-                        Some(st) => slo::evaluation::burn_rate_of(def.target, &st.tally(m + 1 - w, m + 1)),
+                        Some(st) => {
+                            slo::evaluation::burn_rate_of(def.target, &st.tally(m + 1 - w, m + 1))
+                        }
                         None => {
-                            let t = if m == to - 1 { at } else { slo::minute_start(m) };
+                            let t = if m == to - 1 {
+                                at
+                            } else {
+                                slo::minute_start(m)
+                            };
                             slo::burn_rate_over(def, data, t, w)
                         }
                     };

@@ -13,9 +13,9 @@ use jiff::Timestamp;
 use crate::bucket::Minute;
 use crate::burn_alert::{BurnAlertRule, PAGE_FAST, PAGE_SLOW};
 use crate::definition::{Method, ObjectiveDef};
+use crate::sliced::SliceTallies;
 use crate::source::BucketSource;
 use crate::tally::{Tally, slice_anchor, tally, trailing_tallies};
-use crate::sliced::SliceTallies;
 use crate::window::{minute_of, minute_start, period_bounds, period_minutes, window_bounds};
 
 /// The burn-rate windows every evaluation reports, as `(label, minutes)`.

@@ -70,8 +70,12 @@ impl<'a> SliceTallies<'a> {
         to: Minute,
     ) -> SliceTallies<'a> {
         let anchor = slice_anchor(&def.window, from);
-        let unit = def.method.slice_minutes().map_or(1, |s| i64::from(s.max(1)));
-        let first = (from - anchor).div_euclid(unit) + i64::from((from - anchor).rem_euclid(unit) != 0);
+        let unit = def
+            .method
+            .slice_minutes()
+            .map_or(1, |s| i64::from(s.max(1)));
+        let first =
+            (from - anchor).div_euclid(unit) + i64::from((from - anchor).rem_euclid(unit) != 0);
         let last = (to - anchor).div_euclid(unit);
         let units = usize::try_from((last - first).max(0)).unwrap_or(0);
         let mut per_unit = vec![Tally::default(); units];
@@ -129,7 +133,8 @@ impl<'a> SliceTallies<'a> {
             return Tally::default();
         }
         let u = self.unit;
-        let k0 = (from - self.anchor).div_euclid(u) + i64::from((from - self.anchor).rem_euclid(u) != 0);
+        let k0 =
+            (from - self.anchor).div_euclid(u) + i64::from((from - self.anchor).rem_euclid(u) != 0);
         let k1 = (to - self.anchor).div_euclid(u);
         let direct = |a: Minute, b: Minute| tally(self.def, self.data, a, b, self.anchor);
         if k0 >= k1 {

@@ -375,7 +375,10 @@ fn main() -> anyhow::Result<()> {
         let (cpu1, rss) = proc_usage(pid)?;
         let cpu = cpu1 - cpu0;
         println!("server CPU time      {cpu:.2} s");
-        println!("spans/CPU-second     {:.0}", accepted as f64 / cpu.max(1e-9));
+        println!(
+            "spans/CPU-second     {:.0}",
+            accepted as f64 / cpu.max(1e-9)
+        );
         println!(
             "server RSS           {:.1} MiB",
             rss as f64 / (1 << 20) as f64

@@ -869,7 +869,8 @@ fn milestones_sent_as_otlp_logs_count_like_their_ndjson_twins() {
         );
     }
     assert!(
-        a.keys().any(|(sli, _, _)| sli == "first-meaningful-action-time"),
+        a.keys()
+            .any(|(sli, _, _)| sli == "first-meaningful-action-time"),
         "no first-action series: {:?}",
         a.keys().collect::<Vec<_>>()
     );

@@ -653,12 +653,16 @@ fn write_log_record(out: &mut Vec<u8>, e: &Event) {
     } else {
         b"\",\"severityNumber\":9,\"severityText\":\"INFO\""
     });
-    out.extend_from_slice(b",\"body\":{\"stringValue\":\"visitor's first meaningful action\"},\"traceId\":\"");
+    out.extend_from_slice(
+        b",\"body\":{\"stringValue\":\"visitor's first meaningful action\"},\"traceId\":\"",
+    );
     push_hex(out, e.trace_id[0]);
     push_hex(out, e.trace_id[1]);
     out.extend_from_slice(b"\",\"spanId\":\"");
     push_hex(out, e.span_id);
-    out.extend_from_slice(b"\",\"attributes\":[{\"key\":\"duration_ms\",\"value\":{\"doubleValue\":");
+    out.extend_from_slice(
+        b"\",\"attributes\":[{\"key\":\"duration_ms\",\"value\":{\"doubleValue\":",
+    );
     let tenths = (e.duration_ms * 10.0).round() as u64;
     push_u64(out, tenths / 10);
     out.push(b'.');
@@ -670,7 +674,10 @@ fn write_log_record(out: &mut Vec<u8>, e: &Event) {
         ("http.route", e.route),
         ("region", REGIONS[e.region].name),
         ("version", shop::VERSIONS[e.version]),
-        ("feature.new_checkout", if e.new_checkout { "on" } else { "off" }),
+        (
+            "feature.new_checkout",
+            if e.new_checkout { "on" } else { "off" },
+        ),
         ("customer.tier", shop::TIERS[e.tier].0),
     ] {
         out.push(b',');

@@ -40,7 +40,10 @@ fn start_alertmanager() -> Alertmanager {
     let port = free_port();
     let child = Command::new(exe)
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--cluster.listen-address=")
         .stdout(Stdio::null())
@@ -59,14 +62,20 @@ fn start_alertmanager() -> Alertmanager {
         {
             return am;
         }
-        assert!(Instant::now() < deadline, "alertmanager not ready within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "alertmanager not ready within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
 
+/// One request a receiver got: header lines and body.
+type Received = (Vec<String>, Vec<u8>);
+
 /// A loopback HTTP receiver that answers 200 to every request and hands
 /// each one (headers, body) to the test; it stops with the test process.
-fn start_receiver() -> (String, mpsc::Receiver<(Vec<String>, Vec<u8>)>) {
+fn start_receiver() -> (String, mpsc::Receiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
@@ -90,7 +99,8 @@ fn start_receiver() -> (String, mpsc::Receiver<(Vec<String>, Vec<u8>)>) {
             }
             let mut body = vec![0; len];
             let _ = reader.read_exact(&mut body);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             if tx.send((headers, body)).is_err() {
                 return;
             }
@@ -107,7 +117,14 @@ fn outage_events(now_minute_ms: i64) -> Vec<u8> {
         let start = now_minute_ms - m * 60_000;
         for k in 0..100 {
             let status = if m < 12 { "error" } else { "ok" };
-            body.push_str(&event(start + k * 500, "POST /pay", "/pay", status, 20.0, "eu-west"));
+            body.push_str(&event(
+                start + k * 500,
+                "POST /pay",
+                "/pay",
+                status,
+                20.0,
+                "eu-west",
+            ));
             body.push('\n');
         }
     }
@@ -120,7 +137,10 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "{what} did not happen within 40 s");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 40 s"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -151,7 +171,10 @@ fn an_outage_pages_through_alertmanager_and_a_signed_webhook() {
 
     // The page arrives in Alertmanager with its labels and link.
     let alert = wait_for("the page in alertmanager", || {
-        let mut r = agent().get(format!("{}/api/v2/alerts", am.base)).call().ok()?;
+        let mut r = agent()
+            .get(format!("{}/api/v2/alerts", am.base))
+            .call()
+            .ok()?;
         let v: Value = serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()?;
         v.as_array()?
             .iter()
@@ -180,9 +203,15 @@ fn an_outage_pages_through_alertmanager_and_a_signed_webhook() {
     });
     let signature = headers
         .iter()
-        .find_map(|h| h.strip_prefix("X-Lodestar-Signature: ").or_else(|| h.strip_prefix("x-lodestar-signature: ")))
+        .find_map(|h| {
+            h.strip_prefix("X-Lodestar-Signature: ")
+                .or_else(|| h.strip_prefix("x-lodestar-signature: "))
+        })
         .unwrap_or_else(|| panic!("no signature header in {headers:?}"));
-    assert!(notify::webhook::verify_signature("s3cret", &body, signature), "{signature}");
+    assert!(
+        notify::webhook::verify_signature("s3cret", &body, signature),
+        "{signature}"
+    );
     let payload: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(payload["version"], 1, "{payload:#}");
 
@@ -199,7 +228,10 @@ fn an_outage_pages_through_alertmanager_and_a_signed_webhook() {
     assert_eq!(page["slo"], "pay-availability");
     let sent = &doc["notifications"]["targets"];
     assert!(
-        sent.as_array().unwrap().iter().any(|t| t["target"] == "alertmanager" && t["sent"].as_u64() >= Some(1)),
+        sent.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["target"] == "alertmanager" && t["sent"].as_u64() >= Some(1)),
         "{doc:#}"
     );
     let out = Command::new(bin())
@@ -208,7 +240,10 @@ fn an_outage_pages_through_alertmanager_and_a_signed_webhook() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("firing") && text.contains("pay-availability/"), "{text}");
+    assert!(
+        text.contains("firing") && text.contains("pay-availability/"),
+        "{text}"
+    );
 
     // Replaying the last hour finds the same page, fired at the same minute.
     let from = minute_ms(60) / 1000;
@@ -226,15 +261,32 @@ fn an_outage_pages_through_alertmanager_and_a_signed_webhook() {
         "replay {replayed} vs live {page}"
     );
     let out = Command::new(bin())
-        .args(["alerts", "--server", &s.base, "--from", &from.to_string(), "--slo", "pay-availability"])
+        .args([
+            "alerts",
+            "--server",
+            &s.base,
+            "--from",
+            &from.to_string(),
+            "--slo",
+            "pay-availability",
+        ])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("page"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("page"),
+        "{out:?}"
+    );
 
     // /metrics counts the deliveries.
     let metrics = s.get_text("/metrics");
-    assert!(metrics.contains("lodestar_alerts{severity=\"page\",state=\"firing\"} 1"), "{metrics}");
-    assert!(metrics.contains("lodestar_notifications_sent_total{target=\"webhook\"}"), "{metrics}");
+    assert!(
+        metrics.contains("lodestar_alerts{severity=\"page\",state=\"firing\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lodestar_notifications_sent_total{target=\"webhook\"}"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -280,6 +332,9 @@ fn corrections_from_the_api_take_outages_out_of_the_budget() {
     s.stop();
     let s = Server::start(&dir.path().join("data"), &specs_dir(), &[]);
     let (_, list) = s.get("/api/v1/corrections");
-    assert_eq!(list["corrections"][0]["name"], "pay-db-failover", "{list:#}");
+    assert_eq!(
+        list["corrections"][0]["name"], "pay-db-failover",
+        "{list:#}"
+    );
     assert_eq!(objective(&s)["sli"]["total"].as_f64(), Some(4800.0));
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::harness::{Server, minute_ms, specs_dir};
 
+#[allow(clippy::too_many_arguments)] // one argument per OTLP span field the tests vary
 fn span(
     i: u32,
     name: &str,

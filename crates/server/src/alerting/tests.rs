@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use super::*;
-use alert::Severity;
 use crate::{AppState, Clock, ServerOptions};
+use alert::Severity;
 
 const SPECS: &str = r#"
 apiVersion: openslo/v1
@@ -122,12 +122,19 @@ fn the_live_loop_pages_for_an_outage_and_the_replay_agrees() {
         .find(|a| a["severity"] == "page" && a["kind"] == "burn")
         .unwrap_or_else(|| panic!("{replay:#}"));
     assert_eq!(page["fired_at"], "2026-11-27T13:07:00Z");
-    assert_eq!(page["resolved_at"], json!(minute_to_rfc3339(resolved[0].at)));
+    assert_eq!(
+        page["resolved_at"],
+        json!(minute_to_rfc3339(resolved[0].at))
+    );
 
     // The state survives a restart: the page is not raised again.
     drop(alerting);
     let again = Alerting::open(&dir.path().join("alerts"), AlertingOptions::default()).unwrap();
-    let later = again.tick(&catalog, &st.store, from + jiff::SignedDuration::from_mins(181));
+    let later = again.tick(
+        &catalog,
+        &st.store,
+        from + jiff::SignedDuration::from_mins(181),
+    );
     assert!(fired(&later, Severity::Page).is_empty(), "{later:#?}");
 }
 
@@ -152,10 +159,19 @@ spec:
     let from = ts("2026-11-27T12:00:00Z");
     let mut live = Vec::new();
     for m in 0..180 {
-        live.extend(alerting.tick(&catalog, &st.store, from + jiff::SignedDuration::from_mins(m)));
+        live.extend(alerting.tick(
+            &catalog,
+            &st.store,
+            from + jiff::SignedDuration::from_mins(m),
+        ));
     }
     assert!(fired(&live, Severity::Page).is_empty(), "{live:#?}");
-    let doc = crate::view::slo_value(catalog.slo("pay").unwrap(), &st.store, ts("2026-11-27T15:00:00Z"), 0);
+    let doc = crate::view::slo_value(
+        catalog.slo("pay").unwrap(),
+        &st.store,
+        ts("2026-11-27T15:00:00Z"),
+        0,
+    );
     let sli = &doc["objectives"][0]["sli"];
     // The 30 failing minutes are inside the window: nothing bad is left,
     // and the 45 corrected minutes are gone from the total.
@@ -202,5 +218,11 @@ fn a_bad_alert_target_is_reported_not_fatal() {
         .iter()
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["pay/availability/page/burn", "pay/availability/ticket/budget_exhausted"]);
+    assert_eq!(
+        keys,
+        [
+            "pay/availability/page/burn",
+            "pay/availability/ticket/budget_exhausted"
+        ]
+    );
 }

@@ -70,14 +70,31 @@ fn spec_corrections_exclude_budget_minutes_of_their_service_only() {
     assert_eq!(
         r,
         vec![
-            (minute("2026-11-01T01:00:00Z"), minute("2026-11-01T03:00:00Z")),
-            (minute("2026-11-08T01:00:00Z"), minute("2026-11-08T03:00:00Z")),
-            (minute("2026-11-15T01:00:00Z"), minute("2026-11-15T03:00:00Z")),
+            (
+                minute("2026-11-01T01:00:00Z"),
+                minute("2026-11-01T03:00:00Z")
+            ),
+            (
+                minute("2026-11-08T01:00:00Z"),
+                minute("2026-11-08T03:00:00Z")
+            ),
+            (
+                minute("2026-11-15T01:00:00Z"),
+                minute("2026-11-15T03:00:00Z")
+            ),
         ]
     );
-    assert!(c.corrections.ranges(search, from, to, Purpose::Budget).is_empty());
+    assert!(
+        c.corrections
+            .ranges(search, from, to, Purpose::Budget)
+            .is_empty()
+    );
     // silenceAlerts: false
-    assert!(c.corrections.ranges(pay, from, to, Purpose::Silence).is_empty());
+    assert!(
+        c.corrections
+            .ranges(pay, from, to, Purpose::Silence)
+            .is_empty()
+    );
     assert!(!c.corrections.silenced(pay, minute("2026-11-08T01:30:00Z")));
 }
 
@@ -92,7 +109,9 @@ fn api_requests_validate_every_field_by_name() {
     };
     let e = err(r#"{"name":"x","slos":["nope"],"start":"2026-11-01 02:00:00","duration":"1h"}"#);
     assert!(e.contains("slos[0]: no SLO named \"nope\""), "{e}");
-    let e = err(r#"{"name":"x","timeZone":"Mars/Olympus","start":"2026-11-01 02:00:00","duration":"1h"}"#);
+    let e = err(
+        r#"{"name":"x","timeZone":"Mars/Olympus","start":"2026-11-01 02:00:00","duration":"1h"}"#,
+    );
     assert!(e.contains("timeZone:"), "{e}");
     let e = err(r#"{"name":"x","start":"yesterday","duration":"1h"}"#);
     assert!(e.contains("start: \"yesterday\" is not a time"), "{e}");
@@ -100,9 +119,16 @@ fn api_requests_validate_every_field_by_name() {
     assert!(e.contains("not a fixed length"), "{e}");
     let e = err(r#"{"name":"Bad_Name","start":"2026-11-01 02:00:00","duration":"1h"}"#);
     assert!(e.contains("name:"), "{e}");
-    let e = err(r#"{"name":"x","start":"2026-11-01 02:00:00","duration":"1h","daysOfWeek":["Funday"]}"#);
+    let e = err(
+        r#"{"name":"x","start":"2026-11-01 02:00:00","duration":"1h","daysOfWeek":["Funday"]}"#,
+    );
     assert!(e.contains("daysOfWeek[0]"), "{e}");
-    assert!(serde_json::from_str::<CorrectionRequest>(r#"{"name":"x","start":"s","duration":"1h","colour":"red"}"#).is_err());
+    assert!(
+        serde_json::from_str::<CorrectionRequest>(
+            r#"{"name":"x","start":"s","duration":"1h","colour":"red"}"#
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -133,14 +159,22 @@ fn api_corrections_survive_reopen_and_deletes_stick() {
     let at = minute("2026-11-20T10:10:00Z");
     assert!(c.corrections.silenced(search, at));
     assert!(!c.corrections.silenced(search, at + 30));
-    assert!(c.corrections.ranges(search, at - 60, at + 60, Purpose::Budget).is_empty());
+    assert!(
+        c.corrections
+            .ranges(search, at - 60, at + 60, Purpose::Budget)
+            .is_empty()
+    );
     assert_eq!(c.corrections.all().len(), 2);
 }
 
 #[test]
 fn a_corrupt_log_line_is_an_error_with_its_line_number() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(CORRECTIONS_FILE), "{\"op\":\"add\"}\nnot json\n").unwrap();
+    std::fs::write(
+        dir.path().join(CORRECTIONS_FILE),
+        "{\"op\":\"add\"}\nnot json\n",
+    )
+    .unwrap();
     let e = CorrectionLog::open(dir.path()).unwrap_err();
     assert!(e.contains("corrections.jsonl:1:"), "{e}");
 }

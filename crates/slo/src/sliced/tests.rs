@@ -19,16 +19,42 @@ fn defs() -> Vec<ObjectiveDef> {
         aggregate: Aggregate::Quantile(0.9),
     };
     vec![
-        ObjectiveDef { target: 0.99, indicator: Indicator::Ratio, method: Method::Occurrences, window: rolling.clone() },
-        ObjectiveDef { target: 0.99, indicator: threshold, method: Method::Occurrences, window: rolling.clone() },
+        ObjectiveDef {
+            target: 0.99,
+            indicator: Indicator::Ratio,
+            method: Method::Occurrences,
+            window: rolling.clone(),
+        },
+        ObjectiveDef {
+            target: 0.99,
+            indicator: threshold,
+            method: Method::Occurrences,
+            window: rolling.clone(),
+        },
         ObjectiveDef {
             target: 0.95,
             indicator: Indicator::Ratio,
-            method: Method::Timeslices { slice_minutes: 5, slice_target: 0.9 },
+            method: Method::Timeslices {
+                slice_minutes: 5,
+                slice_target: 0.9,
+            },
             window: rolling.clone(),
         },
-        ObjectiveDef { target: 0.95, indicator: threshold, method: Method::Timeslices { slice_minutes: 7, slice_target: 0.0 }, window: rolling.clone() },
-        ObjectiveDef { target: 0.95, indicator: Indicator::Ratio, method: Method::RatioTimeslices { slice_minutes: 10 }, window: rolling },
+        ObjectiveDef {
+            target: 0.95,
+            indicator: threshold,
+            method: Method::Timeslices {
+                slice_minutes: 7,
+                slice_target: 0.0,
+            },
+            window: rolling.clone(),
+        },
+        ObjectiveDef {
+            target: 0.95,
+            indicator: Indicator::Ratio,
+            method: Method::RatioTimeslices { slice_minutes: 10 },
+            window: rolling,
+        },
     ]
 }
 

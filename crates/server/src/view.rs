@@ -533,7 +533,7 @@ fn objective_series(
     // One pass over the data serves every point of every line (each point
     // would otherwise walk its window).
     let longest = longs.iter().copied().max().unwrap_or(0);
-    let shared = slo::SliceTallies::supports(def)
+    let shared = slo::SliceTallies::pays_off(def)
         .then(|| slo::SliceTallies::new(def, data, from - longest, to));
     let burn: serde_json::Map<String, Value> = longs
         .iter()

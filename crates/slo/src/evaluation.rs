@@ -284,7 +284,7 @@ pub fn budget_history(
         .collect();
     // One pass over the data for all points where the alignment allows it
     // (each point would otherwise walk a whole window).
-    let shared = SliceTallies::supports(def).then(|| {
+    let shared = SliceTallies::pays_off(def).then(|| {
         let lo = windows.iter().map(|w| w.1).min().unwrap_or(from);
         let hi = windows.iter().map(|w| w.2).max().unwrap_or(to);
         SliceTallies::new(def, data, lo, hi)

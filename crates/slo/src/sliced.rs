@@ -33,9 +33,14 @@ pub struct SliceTallies<'a> {
     anchor: Minute,
     /// Minutes a unit: 1 for Occurrences, the slice length otherwise.
     unit: i64,
-    /// Index of the first whole unit of the span (`anchor + first * unit`).
+    /// Whole units of the span: `first .. last` (unit `k` is the minutes
+    /// `anchor + k * unit ..` of one unit).
     first: i64,
-    /// `running[k]` sums units `first .. first + k`.
+    last: i64,
+    /// Units holding data, ascending (sparse: a day of data in a 56-day
+    /// span costs a day's entries).
+    units: Vec<i64>,
+    /// `running[i]` sums the tallies of `units[..i]`.
     running: Vec<Tally>,
 }
 
@@ -61,6 +66,18 @@ impl<'a> SliceTallies<'a> {
         matches!(def.method, Method::Occurrences) || matches!(def.window, Window::Rolling { .. })
     }
 
+    /// True when sharing one pass pays for many tallies over the data: the
+    /// alignment allows it and a direct tally is not already cheap. Ratio
+    /// Occurrences read two running sums from the store per tally, which
+    /// no cache beats.
+    pub fn pays_off(def: &ObjectiveDef) -> bool {
+        Self::supports(def)
+            && !matches!(
+                (def.method, def.indicator),
+                (Method::Occurrences, crate::definition::Indicator::Ratio)
+            )
+    }
+
     /// Tallies every unit of `[from, to)` once. Walks the data once for
     /// Occurrences; for timeslices, tallies each slice that holds data.
     pub fn new(
@@ -76,39 +93,41 @@ impl<'a> SliceTallies<'a> {
             .map_or(1, |s| i64::from(s.max(1)));
         let first =
             (from - anchor).div_euclid(unit) + i64::from((from - anchor).rem_euclid(unit) != 0);
-        let last = (to - anchor).div_euclid(unit);
-        let units = usize::try_from((last - first).max(0)).unwrap_or(0);
-        let mut per_unit = vec![Tally::default(); units];
+        let last = (to - anchor).div_euclid(unit).max(first);
         let span_from = anchor + first * unit;
         let span_to = anchor + last * unit;
-        if units > 0 {
+        let mut units: Vec<i64> = Vec::new();
+        let mut per_unit: Vec<Tally> = Vec::new();
+        if last > first {
             match def.method {
                 Method::Occurrences => data.for_each(span_from, span_to, &mut |m, b| {
-                    let k = (m - span_from) as usize;
-                    if let Some(slot) = per_unit.get_mut(k) {
+                    let k = (m - anchor).div_euclid(unit);
+                    if units.last() != Some(&k) {
+                        units.push(k);
+                        per_unit.push(Tally::default());
+                    }
+                    if let Some(slot) = per_unit.last_mut() {
                         slot.add(&occurrences(&def.indicator, b));
                     }
                 }),
                 _ => {
-                    let mut with_data = Vec::new();
                     data.for_each(span_from, span_to, &mut |m, b| {
-                        if !b.is_empty() {
-                            let k = (m - span_from).div_euclid(unit);
-                            if with_data.last() != Some(&k) {
-                                with_data.push(k);
-                            }
+                        let k = (m - anchor).div_euclid(unit);
+                        if !b.is_empty() && units.last() != Some(&k) {
+                            units.push(k);
                         }
                     });
-                    for k in with_data {
-                        let s = span_from + k * unit;
-                        if let Some(slot) = per_unit.get_mut(k as usize) {
-                            *slot = tally(def, data, s, s + unit, anchor);
-                        }
-                    }
+                    per_unit = units
+                        .iter()
+                        .map(|&k| {
+                            let s = anchor + k * unit;
+                            tally(def, data, s, s + unit, anchor)
+                        })
+                        .collect();
                 }
             }
         }
-        let mut running = Vec::with_capacity(units + 1);
+        let mut running = Vec::with_capacity(per_unit.len() + 1);
         let mut acc = Tally::default();
         running.push(acc);
         for t in &per_unit {
@@ -121,8 +140,17 @@ impl<'a> SliceTallies<'a> {
             anchor,
             unit,
             first,
+            last,
+            units,
             running,
         }
+    }
+
+    /// Sum of the whole units `k0 .. k1`, all inside the span.
+    fn whole(&self, k0: i64, k1: i64) -> Tally {
+        let i0 = self.units.partition_point(|&k| k < k0);
+        let i1 = self.units.partition_point(|&k| k < k1);
+        diff(&self.running[i1], &self.running[i0])
     }
 
     /// The tally of `[from, to)`, as [`tally`] with this span's alignment
@@ -146,17 +174,14 @@ impl<'a> SliceTallies<'a> {
         if from < whole_from {
             t.add(&direct(from, whole_from));
         }
-        let last = self.first + self.running.len() as i64 - 1;
         // The whole units inside the span come from the running totals,
         // the rest (outside the span) directly.
-        let (in0, in1) = (k0.max(self.first), k1.min(last));
+        let (in0, in1) = (k0.max(self.first), k1.min(self.last));
         if in0 < in1 {
             if k0 < in0 {
                 t.add(&direct(whole_from, self.anchor + in0 * u));
             }
-            let i0 = (in0 - self.first) as usize;
-            let i1 = (in1 - self.first) as usize;
-            t = add(&t, &diff(&self.running[i1], &self.running[i0]));
+            t = add(&t, &self.whole(in0, in1));
             if in1 < k1 {
                 t.add(&direct(self.anchor + in1 * u, whole_to));
             }

@@ -21,10 +21,10 @@
 #[cfg(test)]
 mod tests;
 
-use crate::bucket::Minute;
+use crate::bucket::{Bucket, Minute};
 use crate::definition::{Method, ObjectiveDef, Window};
 use crate::source::BucketSource;
-use crate::tally::{Tally, occurrences, slice_anchor, tally};
+use crate::tally::{Tally, judge_slice, occurrences, slice_anchor, tally};
 
 /// Running tallies of one objective over the units of a span.
 pub struct SliceTallies<'a> {
@@ -111,19 +111,30 @@ impl<'a> SliceTallies<'a> {
                     }
                 }),
                 _ => {
+                    // One walk: merge each slice's buckets, judge the slice
+                    // when the walk leaves it (as `tally` does).
+                    let mut acc = Bucket::default();
+                    let mut current: Option<i64> = None;
+                    let mut close = |k: Option<i64>, acc: &mut Bucket| {
+                        if let Some(k) = k
+                            && acc.total > 0.0
+                        {
+                            let mut one = Tally::default();
+                            judge_slice(def, acc, unit, &mut one);
+                            units.push(k);
+                            per_unit.push(one);
+                        }
+                        acc.clear();
+                    };
                     data.for_each(span_from, span_to, &mut |m, b| {
                         let k = (m - anchor).div_euclid(unit);
-                        if !b.is_empty() && units.last() != Some(&k) {
-                            units.push(k);
+                        if current != Some(k) {
+                            close(current, &mut acc);
+                            current = Some(k);
                         }
+                        acc.merge(b);
                     });
-                    per_unit = units
-                        .iter()
-                        .map(|&k| {
-                            let s = anchor + k * unit;
-                            tally(def, data, s, s + unit, anchor)
-                        })
-                        .collect();
+                    close(current, &mut acc);
                 }
             }
         }

@@ -249,7 +249,7 @@ impl SliceWalk<'_> {
 }
 
 /// Adds one slice with data to `out`, according to the method.
-fn judge_slice(def: &ObjectiveDef, slice: &Bucket, minutes: i64, out: &mut Tally) {
+pub(crate) fn judge_slice(def: &ObjectiveDef, slice: &Bucket, minutes: i64, out: &mut Tally) {
     let (good_w, raw_good) = good_events(&def.indicator, slice);
     out.raw_total += slice.raw_total;
     out.raw_good += raw_good;

@@ -4,6 +4,7 @@
 
 mod it {
     mod alerting;
+    mod browser;
     mod cli;
     mod dashboard;
     mod decisions;

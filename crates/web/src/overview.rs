@@ -163,7 +163,7 @@ pub fn overview_page(i: &OverviewInputs<'_>) -> String {
     }
     main.push_str("</ul>");
     if i.alerts.is_none() {
-        main.push_str("<p class=\"note\">Alert state is not available on this server.</p>");
+        main.push_str("<p class=\"note\">Alert badges show the alerts firing now; they are left out for a pinned instant (an SLO's page shows the alerts of any range).</p>");
     }
     filter_form(&mut main, q, slos);
 

@@ -16,7 +16,8 @@ pub fn shell(title: &str, at: &str, at_query: &str, main: &str) -> String {
     let mut s = String::with_capacity(main.len() + 1024);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\"><title>");
     push_escaped(&mut s, title);
-    s.push_str(" · Lodestar</title><link rel=\"stylesheet\" href=\"");
+    // An inline icon: no request, and no 404 for /favicon.ico in the console.
+    s.push_str(" · Lodestar</title><link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http:%2F%2Fwww.w3.org%2F2000%2Fsvg' viewBox='0 0 16 16'%3E%3Cpath d='M8 0l2 6h6l-5 4 2 6-5-4-5 4 2-6-5-4h6z' fill='%23d4a017'/%3E%3C/svg%3E\"><link rel=\"stylesheet\" href=\"");
     s.push_str(crate::STYLESHEET_PATH);
     s.push_str("\"><script src=\"");
     s.push_str(crate::SCRIPT_PATH);

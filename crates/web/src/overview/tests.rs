@@ -51,7 +51,7 @@ fn rows_show_the_api_figures_grouped_by_journey() {
     // Names and display names are escaped.
     assert!(html.contains("pay &lt;b&gt;display&lt;/b&gt;"));
     assert!(!html.contains("<b>display"));
-    assert!(html.contains("Alert state is not available"));
+    assert!(html.contains("left out for a pinned instant"));
 }
 
 #[test]

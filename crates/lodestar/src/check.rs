@@ -28,8 +28,16 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             for w in &catalog.warnings {
                 println!("{w}");
             }
+            let extras = [
+                (catalog.specs.budget_policies.len(), "budget policies"),
+                (catalog.specs.corrections.len(), "corrections"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!(", {n} {what}"))
+            .collect::<String>();
             println!(
-                "ok: {} SLOs, {} journeys in {} file(s){}",
+                "ok: {} SLOs, {} journeys{extras} in {} file(s){}",
                 catalog.slos.len(),
                 catalog.specs.journeys.len(),
                 n_files,

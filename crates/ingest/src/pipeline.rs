@@ -114,10 +114,11 @@ pub struct Pipeline {
     dims: Vec<Dimension>,
     /// Distinct attribute keys used as segment dimensions.
     seg_keys: Vec<(KeyId, Box<str>)>,
-    /// Distinct series selectors of counter SLIs.
+    /// Distinct series selectors of counter and gauge SLIs.
     selectors: SelectorSet,
-    /// Indices into `slis` of the counter SLIs, the only ones remote write feeds.
-    counter_slis: Vec<usize>,
+    /// Indices into `slis` of the counter and gauge SLIs, the only ones
+    /// remote write and OTLP points feed.
+    series_slis: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -184,6 +185,11 @@ enum CompiledKind {
         good: usize,
         inverted: bool,
     },
+    /// Index into `Pipeline::selectors` of the series whose samples are
+    /// observed values.
+    Gauge {
+        metric: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -199,8 +205,8 @@ struct Dimension {
     seg_key: usize,
     /// Values admitted so far (seeded from the store at startup).
     admitted: Mutex<HashSet<Box<str>>>,
-    /// Counter SLIs only: ids of admitted label values, which per-series
-    /// counter state caches instead of the strings.
+    /// Counter and gauge SLIs only: ids of admitted label values, which
+    /// per-series counter state caches instead of the strings.
     counter_values: Mutex<counters::ValueIds>,
 }
 
@@ -320,6 +326,17 @@ impl Pipeline {
                         _ => None,
                     }
                 }
+                PlanKind::Gauge { metric } => match selectors.add(metric) {
+                    Ok(metric) => Some(CompiledKind::Gauge { metric }),
+                    Err(error) => {
+                        errors.push(PlanError::Selector {
+                            sli: sli.to_owned(),
+                            role: FilterRole::Threshold,
+                            error,
+                        });
+                        None
+                    }
+                },
                 PlanKind::Threshold { filter: src, field } => {
                     let f = filter(src, FilterRole::Threshold);
                     let field = match field {
@@ -396,10 +413,15 @@ impl Pipeline {
             return Err(errors);
         }
         let (group_of, groups) = equality_groups(&filters);
-        let counter_slis = slis
+        let series_slis = slis
             .iter()
             .enumerate()
-            .filter(|(_, s)| matches!(s.kind, CompiledKind::Counters { .. }))
+            .filter(|(_, s)| {
+                matches!(
+                    s.kind,
+                    CompiledKind::Counters { .. } | CompiledKind::Gauge { .. }
+                )
+            })
             .map(|(i, _)| i)
             .collect();
         Ok(Pipeline {
@@ -412,7 +434,7 @@ impl Pipeline {
             dims,
             seg_keys,
             selectors,
-            counter_slis,
+            series_slis,
         })
     }
 
@@ -632,8 +654,8 @@ impl Pipeline {
                         _ => continue,
                     }
                 }
-                // Fed by remote write only.
-                CompiledKind::Counters { .. } => continue,
+                // Fed by metric series (remote write, OTLP points) only.
+                CompiledKind::Counters { .. } | CompiledKind::Gauge { .. } => continue,
             };
 
             let mut whole = whole_series[i];

@@ -5,7 +5,7 @@
 //! `Pipeline::compile` validates them. This module must not depend on the spec crate: the server
 //! translates OpenSLO into plans, so ingest stays usable without YAML.
 
-/// One SLI to compute from events or remote-write counters.
+/// One SLI to compute from events or from metric series (remote write, OTLP).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SliPlan {
     /// The SLI's name; series keys carry it.
@@ -21,7 +21,7 @@ pub struct SliPlan {
     /// event meets (`value_of_event op value`, e.g. `(Lte, 300.0)`); events
     /// that miss it are exemplar candidates. `None` keeps no exemplars for a
     /// threshold SLI. Ignored by the other kinds: ratio SLIs know their bad
-    /// events from their filters, and counters carry no events.
+    /// events from their filters, and counters and gauges carry no events.
     pub exemplar_threshold: Option<(slo::Op, f64)>,
 }
 
@@ -50,6 +50,14 @@ pub enum PlanKind {
         good: Option<String>,
         bad: Option<String>,
     },
+    /// Sampled values of metric series: `metric` is a Prometheus series
+    /// selector, and every accepted sample of every series it matches is one
+    /// observation (weight 1) of the value at its timestamp, added to a
+    /// distribution as `Threshold` adds a field. Remote write does not say
+    /// whether a series is a counter or a gauge, so this kind decides: the
+    /// samples of a matched series are values, whatever the sender called
+    /// them (OTLP gauges and sums alike).
+    Gauge { metric: String },
 }
 
 /// The numeric field a threshold SLI reads from each event.

@@ -31,8 +31,9 @@ pub enum PointKind {
     Cumulative { start_ms: i64 },
     /// The increase since the previous point of the series, as is.
     Delta,
-    /// A sampled value (gauges, non-monotonic sums): validated and counted,
-    /// but no SLI kind reads sampled values yet.
+    /// A sampled value (gauges, non-monotonic sums): an observation for the
+    /// threshold SLIs whose selector matches the series (`PlanKind::Gauge`);
+    /// counter SLIs ignore it.
     Gauge,
 }
 

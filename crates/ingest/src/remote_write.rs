@@ -47,8 +47,8 @@ pub struct RemoteWriteReport {
     /// point, plus those the decoder refused (a histogram point gives
     /// several series points; OTLP answers count data points).
     pub rejected_points: u64,
-    /// Accepted gauge points (OTLP gauges and non-monotonic sums):
-    /// validated, but no SLI reads sampled values yet.
+    /// Accepted gauge points (OTLP gauges and non-monotonic sums); gauge
+    /// SLIs observe them, counter SLIs do not.
     pub gauges: u64,
     /// Stale markers, skipped.
     pub stale_markers: u64,

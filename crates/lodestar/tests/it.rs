@@ -10,6 +10,7 @@ mod it {
     mod decisions;
     mod durability;
     mod exemplars;
+    mod gauges;
     pub mod harness;
     mod otlp_grpc;
     mod otlp_http;

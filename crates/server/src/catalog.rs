@@ -311,6 +311,16 @@ fn plan_for(sli: &Sli) -> Result<SliPlan, String> {
         )),
         SliSpec::Threshold { metric_source } => {
             let q = lodestar(metric_source)?;
+            // A series selector: sampled values (gauges) instead of events.
+            if let Some(metric) = q.metric {
+                return Ok(SliPlan {
+                    name,
+                    kind: PlanKind::Gauge { metric },
+                    segments: q.segments,
+                    max_segment_values: q.max_segments as usize,
+                    exemplar_threshold: None,
+                });
+            }
             let field = if q.field == "duration_ms" {
                 Field::DurationMs
             } else {

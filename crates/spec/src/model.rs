@@ -224,21 +224,23 @@ pub struct MetricSource {
 }
 
 /// The `spec` of a `type: lodestar` metric source: which of Lodestar's own
-/// events (or remote-write counters) count, and how.
+/// events (or metric series: counters, gauges) count, and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LodestarQuery {
     /// A CEL expression over the event; checked by the ingest crate. Empty
     /// when `metric` is set.
     pub filter: String,
-    /// A Prometheus series selector of remote-write counters (ratio SLIs
-    /// only), e.g. `http_requests_total{code!~"5.."}`; checked by the ingest
-    /// crate. `None` for event sources. In a ratio, good/bad and total all
-    /// use `filter` or all use `metric`.
+    /// A Prometheus series selector of metric series (remote write, OTLP
+    /// metrics), e.g. `http_requests_total{code!~"5.."}`; checked by the
+    /// ingest crate. `None` for event sources. In a ratio it selects
+    /// counters, and good/bad and total all use `filter` or all use
+    /// `metric`; in a threshold SLI every sample of a selected series is one
+    /// observed value (gauges), and `field` is not allowed.
     pub metric: Option<String>,
     /// Where the filter's (or metric's) value starts, for error messages.
     pub filter_location: Location,
     /// The measured field of threshold SLIs: `duration_ms` (default) or an
-    /// attribute name. Ratio sources keep the default.
+    /// attribute name. Ratio and `metric` sources keep the default.
     pub field: String,
     /// How threshold values are summarised (default p95). Ratio sources
     /// count events and carry [`Aggregate::Count`].

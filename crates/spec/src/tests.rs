@@ -253,6 +253,74 @@ fn an_sli_referenced_by_two_slos_gets_each_slos_documentation_fallback() {
     );
 }
 
+/// A threshold SLO over a gauge: `metric` in a `thresholdMetric`'s lodestar
+/// source, with its objective; `{extra}` is spliced into the source's spec.
+fn gauge_slo(extra: &str) -> String {
+    format!(
+        "\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: queue, annotations: {{lodestar.dev/owner: payments}}}}
+spec:
+  service: checkout
+  timeWindow:
+    - {{duration: 7d, isRolling: true}}
+  budgetingMethod: Timeslices
+  indicator:
+    metadata: {{name: queue-depth}}
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: lodestar
+          spec:
+            metric: 'checkout_queue_depth{{job=\"checkout\"}}'
+{extra}  objectives:
+    - {{displayName: queue under 100, op: lt, value: 100, target: 0.99, timeSliceTarget: 0.9, timeSliceWindow: 1m}}
+"
+    )
+}
+
+#[test]
+fn threshold_metrics_read_gauges_through_a_series_selector() {
+    let text = gauge_slo("            aggregate: max\n            segments: [region]\n");
+    check(&text, "ok");
+    let set = load_sources(&[source("slo.yaml", &text)], Mode::Strict)
+        .set
+        .unwrap();
+    let sli = set.slos[0].indicator.as_ref().unwrap();
+    let SliSpec::Threshold { metric_source } = &sli.spec else {
+        panic!("expected a threshold SLI, got {:?}", sli.spec);
+    };
+    let q = metric_source.lodestar.as_ref().unwrap();
+    assert_eq!(
+        q.metric.as_deref(),
+        Some(r#"checkout_queue_depth{job="checkout"}"#)
+    );
+    assert_eq!(q.filter, "");
+    assert_eq!(q.aggregate, Aggregate::Max);
+    assert_eq!(q.segments, ["region"]);
+    assert_eq!(
+        q.filter_location.to_string(),
+        "slo.yaml:16:21: spec.indicator.spec.thresholdMetric.metricSource.spec.metric"
+    );
+}
+
+#[test]
+fn threshold_metrics_refuse_field_and_filter_beside_metric() {
+    check(
+        &gauge_slo("            field: depth\n"),
+        "slo.yaml:17:13: spec.indicator.spec.thresholdMetric.metricSource.spec.field: property is only valid with filter; a metric source measures the sample values of the series it selects\nnot loaded",
+    );
+    check(
+        &gauge_slo("            filter: name == \"x\"\n"),
+        "slo.yaml:16:13: spec.indicator.spec.thresholdMetric.metricSource.spec.metric: filter and metric are mutually exclusive; give filter (a CEL expression over events) or metric (a Prometheus series selector of metric series)\nnot loaded",
+    );
+    check(
+        &gauge_slo("            segments: [http.route]\n"),
+        "slo.yaml:17:24: spec.indicator.spec.thresholdMetric.metricSource.spec.segments[0]: expected a label name (letters, digits and _, not starting with a digit), got \"http.route\"\nnot loaded",
+    );
+}
+
 mod robustness {
     //! Loading arbitrary or damaged input never panics, and a set is
     //! returned exactly when no error was reported.

@@ -1,13 +1,17 @@
-//! Remote write into counter SLIs: snappy, the protobuf walk, per-series
-//! counter increases, and their bucket deltas.
+//! Remote write (and OTLP points) into counter and gauge SLIs: snappy, the
+//! protobuf walk, per-series counter increases or observed values, and
+//! their bucket deltas.
 //!
 //! The hot path per series is one label hash (done by the walker), one
 //! locked lookup in the [`CounterState`] and, for a series an SLI selects,
 //! a few bucket additions; selectors run only when a series is new or the
 //! pipeline changed, and their outcome is cached in the series' state as
-//! "targets": for each SLI the series feeds, whether it adds to total and
-//! to good, and the ids of its segment values. Label values become strings
-//! only there, never per sample.
+//! "targets": for each SLI the series feeds, whether it adds its increases
+//! to total and to good or its values to the distribution, and the ids of
+//! its segment values. Label values become strings only there, never per
+//! sample. A gauge SLI's series still use the counter state: its last
+//! timestamp is what makes a resent sample a duplicate instead of a second
+//! observation.
 //!
 //! The body is walked completely before any state changes, so a malformed
 //! body is refused without side effects. Nothing here reads a clock.
@@ -33,6 +37,11 @@ use crate::selector::SelectorScratch;
 const TOTAL: u32 = 1;
 /// Target flag: the series' increases add to the SLI's good count.
 const GOOD: u32 = 2;
+/// Target flag: the series' sample values are observations of the SLI's
+/// distribution (gauge SLIs).
+const VALUE: u32 = 4;
+/// Flags of the targets that need increases, hence counter state.
+const COUNTS: u32 = TOTAL | GOOD;
 /// Segment value id standing for the dimension's `other` fold.
 const OTHER_ID: u32 = u32::MAX;
 
@@ -121,9 +130,10 @@ impl CounterSample for MetricPoint {
 
 impl Pipeline {
     /// Decodes a remote-write body (snappy block format around a protobuf
-    /// `WriteRequest`), turns the samples of every series an SLI selector
-    /// matches into counter increases with `counters`, and adds them to
-    /// `out`. Bad samples are rejected one by one; a body that cannot be
+    /// `WriteRequest`), turns the samples of every series a counter SLI's
+    /// selector matches into counter increases with `counters`, observes the
+    /// samples of every series a gauge SLI's selector matches as values, and
+    /// adds both to `out`. Bad samples are rejected one by one; a body that cannot be
     /// decompressed or decoded is refused whole, changing nothing.
     pub fn ingest_remote_write(
         &self,
@@ -169,7 +179,9 @@ impl Pipeline {
     /// remote-write samples take: series keys, selector matching, cached
     /// targets and counter state. Cumulative points are counters (a value
     /// below the last, or a new start time, is a reset); delta points are
-    /// increases as they are; gauge points are validated and counted only.
+    /// increases as they are; gauge points feed no counter SLI. Gauge SLIs
+    /// observe every accepted point of the series they select, whatever
+    /// its kind.
     /// The first point of a cumulative series is its baseline, unless its
     /// start time is known and no earlier than the moment `counters` began
     /// tracking: then the counter started from zero while Lodestar was
@@ -280,7 +292,7 @@ impl Pipeline {
         if samples.is_empty() {
             return;
         }
-        if self.counter_slis.is_empty() {
+        if self.series_slis.is_empty() {
             // Nothing to compute: the state stays empty for senders
             // no SLI listens to.
             self.untracked(s, samples, counters, call, out);
@@ -310,6 +322,8 @@ impl Pipeline {
         if !state.targets.is_empty() {
             call.report.matched_series += 1;
         }
+        let flags = self.union_flags(&state.targets);
+        let observes = flags & VALUE != 0;
         let since_ms = counters.since_ms();
         for sample in samples {
             let (value, ts) = (sample.value(), sample.ts_ms());
@@ -318,7 +332,7 @@ impl Pipeline {
                 continue;
             }
             let kind = sample.kind();
-            if let Some(problem) = call.bounds.check(value, ts, kind) {
+            if let Some(problem) = call.bounds.check(value, ts, kind, observes) {
                 call.report.rejected += 1;
                 call.note(s, || problem.to_string());
                 continue;
@@ -327,7 +341,17 @@ impl Pipeline {
             let increase = match kind {
                 PointKind::Gauge => {
                     call.report.gauges += 1;
-                    continue;
+                    if !observes {
+                        continue;
+                    }
+                    // Counters ignore gauge points, so the timestamp is
+                    // free to mark what was already observed.
+                    if ts <= state.last_ms {
+                        call.report.duplicates += 1;
+                        continue;
+                    }
+                    state.last_ms = ts;
+                    0.0
                 }
                 PointKind::Delta => value,
                 PointKind::Cumulative { start_ms } => {
@@ -355,17 +379,22 @@ impl Pipeline {
                     increase
                 }
             };
-            if increase > 0.0 && !state.targets.is_empty() {
+            if increase > 0.0 && flags & COUNTS != 0 {
                 self.add_increase(&state.targets, increase, ts, out, &mut call.folded);
+            }
+            if observes {
+                self.add_value(&state.targets, value, ts, out, &mut call.folded);
             }
         }
     }
 
     /// A series the counter state does not track (the pipeline has no
-    /// counter SLI, or the series is new and its shard is full): its samples
-    /// are validated as usual; deltas need no state and still count, but
-    /// the cumulative samples of a series an SLI needs are rejected, since
-    /// no increase can be computed for them.
+    /// counter or gauge SLI, or the series is new and its shard is full):
+    /// its samples are validated as usual; deltas need no state and still
+    /// count, and gauge SLIs still observe every value (without the state,
+    /// a resent sample cannot be told from a new one), but the cumulative
+    /// samples of a series a counter SLI needs are rejected, since no
+    /// increase can be computed for them.
     fn untracked<S: CounterSample>(
         &self,
         s: &SeriesRef,
@@ -375,24 +404,32 @@ impl Pipeline {
         out: &mut Batch,
     ) {
         let targets = self.counter_targets(s, call);
-        let needed = !targets.is_empty();
-        if needed {
+        if !targets.is_empty() {
             call.report.matched_series += 1;
         }
+        let flags = self.union_flags(&targets);
+        let needed = flags & COUNTS != 0;
+        let observes = flags & VALUE != 0;
         for sample in samples {
             let (value, ts, kind) = (sample.value(), sample.ts_ms(), sample.kind());
             if sample.is_stale() {
                 call.report.stale_markers += 1;
-            } else if let Some(problem) = call.bounds.check(value, ts, kind) {
+            } else if let Some(problem) = call.bounds.check(value, ts, kind, observes) {
                 call.report.rejected += 1;
                 call.note(s, || problem.to_string());
             } else if kind == PointKind::Gauge {
                 call.report.accepted += 1;
                 call.report.gauges += 1;
+                if observes {
+                    self.add_value(&targets, value, ts, out, &mut call.folded);
+                }
             } else if kind == PointKind::Delta {
                 call.report.accepted += 1;
                 if value > 0.0 && needed {
                     self.add_increase(&targets, value, ts, out, &mut call.folded);
+                }
+                if observes {
+                    self.add_value(&targets, value, ts, out, &mut call.folded);
                 }
             } else if needed {
                 call.report.rejected += 1;
@@ -402,14 +439,17 @@ impl Pipeline {
                 });
             } else {
                 call.report.accepted += 1;
+                if observes {
+                    self.add_value(&targets, value, ts, out, &mut call.folded);
+                }
             }
         }
     }
 
-    /// The slow path: which counter SLIs series `s` feeds, encoded as
-    /// `[sli, flags, value id per dimension...]*`.
+    /// The slow path: which counter and gauge SLIs series `s` feeds,
+    /// encoded as `[sli, flags, value id per dimension...]*`.
     fn counter_targets(&self, s: &SeriesRef, call: &mut Call<'_>) -> Box<[u32]> {
-        if self.counter_slis.is_empty() {
+        if self.series_slis.is_empty() {
             return Box::default();
         }
         let buf = call.buf;
@@ -419,25 +459,24 @@ impl Pipeline {
             .evaluate(buf, &slow.labels, &mut slow.selector, &mut slow.matched);
         slow.targets.clear();
         let mut bad_outside = Vec::new();
-        for &i in &self.counter_slis {
+        for &i in &self.series_slis {
             let sli = &self.slis[i];
-            let CompiledKind::Counters {
-                total,
-                good,
-                inverted,
-            } = sli.kind
-            else {
-                continue;
-            };
-            let (in_total, in_good) = (slow.matched[total], slow.matched[good]);
-            let flags = match (inverted, in_total, in_good) {
-                (false, t, g) => (u32::from(t) * TOTAL) | (u32::from(g) * GOOD),
-                (true, true, is_bad) => TOTAL | if is_bad { 0 } else { GOOD },
-                (true, false, true) => {
-                    bad_outside.push(i);
-                    0
-                }
-                (true, false, false) => 0,
+            let flags = match sli.kind {
+                CompiledKind::Counters {
+                    total,
+                    good,
+                    inverted,
+                } => match (inverted, slow.matched[total], slow.matched[good]) {
+                    (false, t, g) => (u32::from(t) * TOTAL) | (u32::from(g) * GOOD),
+                    (true, true, is_bad) => TOTAL | if is_bad { 0 } else { GOOD },
+                    (true, false, true) => {
+                        bad_outside.push(i);
+                        0
+                    }
+                    (true, false, false) => 0,
+                },
+                CompiledKind::Gauge { metric } => u32::from(slow.matched[metric]) * VALUE,
+                CompiledKind::Ratio { .. } | CompiledKind::Threshold { .. } => 0,
             };
             if flags == 0 {
                 continue;
@@ -466,7 +505,23 @@ impl Pipeline {
         targets
     }
 
-    /// Adds one series' increase to every SLI it feeds.
+    /// Every flag any of `targets` carries: whether the series feeds
+    /// counter SLIs, gauge SLIs or both.
+    fn union_flags(&self, targets: &[u32]) -> u32 {
+        let mut flags = 0;
+        let mut rest = targets;
+        while let [sli_index, f, tail @ ..] = rest {
+            flags |= *f;
+            let n = self
+                .slis
+                .get(*sli_index as usize)
+                .map_or(tail.len(), |s| s.dims.len().min(tail.len()));
+            rest = &tail[n..];
+        }
+        flags
+    }
+
+    /// Adds one series' increase to every counter SLI it feeds.
     fn add_increase(
         &self,
         targets: &[u32],
@@ -475,15 +530,7 @@ impl Pipeline {
         out: &mut Batch,
         folded: &mut [bool],
     ) {
-        let minute = ts.div_euclid(60_000);
         let raw = increase.round() as u64;
-        let BoundCaches {
-            whole_series,
-            dim_series,
-            other_series,
-            ..
-        } = &mut out.bound;
-        let store = &mut out.store;
         let add = |b: &mut Bucket, flags: u32| {
             if flags & TOTAL != 0 {
                 b.total += increase;
@@ -494,6 +541,42 @@ impl Pipeline {
                 b.raw_good = b.raw_good.saturating_add(raw);
             }
         };
+        self.add_to_targets(targets, COUNTS, ts, out, folded, add);
+    }
+
+    /// Adds one sample value, as one observation, to every gauge SLI the
+    /// series feeds.
+    fn add_value(
+        &self,
+        targets: &[u32],
+        value: f64,
+        ts: i64,
+        out: &mut Batch,
+        folded: &mut [bool],
+    ) {
+        let add = |b: &mut Bucket, _: u32| b.add_value(value, 1.0);
+        self.add_to_targets(targets, VALUE, ts, out, folded, add);
+    }
+
+    /// Applies `add` to the buckets (whole and per segment value) of every
+    /// target whose flags share a bit with `mask`.
+    fn add_to_targets(
+        &self,
+        targets: &[u32],
+        mask: u32,
+        ts: i64,
+        out: &mut Batch,
+        folded: &mut [bool],
+        add: impl Fn(&mut Bucket, u32),
+    ) {
+        let minute = ts.div_euclid(60_000);
+        let BoundCaches {
+            whole_series,
+            dim_series,
+            other_series,
+            ..
+        } = &mut out.bound;
+        let store = &mut out.store;
         let mut rest = targets;
         while let [sli_index, flags, tail @ ..] = rest {
             let (i, flags) = (*sli_index as usize, *flags);
@@ -501,6 +584,9 @@ impl Pipeline {
             let n = sli.dims.len().min(tail.len());
             let (ids, next) = tail.split_at(n);
             rest = next;
+            if flags & mask == 0 {
+                continue;
+            }
             let mut whole = whole_series[i];
             if whole == NO_ID {
                 whole = store.add_series(&sli.name, &EMPTY, "");
@@ -575,11 +661,18 @@ struct SampleBounds {
 }
 
 impl SampleBounds {
-    /// Why the sample is rejected, or `None`.
-    fn check(&self, value: f64, ts: i64, kind: PointKind) -> Option<Problem> {
-        // Gauges may go below zero; counters and increases may not.
-        if !value.is_finite() || (value < 0.0 && kind != PointKind::Gauge) {
-            Some(Problem::Value(value))
+    /// Why the sample is rejected, or `None`. `observed`: a gauge SLI adds
+    /// the value to a distribution.
+    fn check(&self, value: f64, ts: i64, kind: PointKind, observed: bool) -> Option<Problem> {
+        // Gauges may go below zero; counters and increases may not, and
+        // neither may observed values: the distribution's sketch bins
+        // every value at or below zero together.
+        if !value.is_finite() || (value < 0.0 && (kind != PointKind::Gauge || observed)) {
+            Some(if observed {
+                Problem::Observed(value)
+            } else {
+                Problem::Value(value)
+            })
         } else if ts < self.oldest_ms {
             Some(Problem::TooOld(ts, self.oldest_ms))
         } else if ts > self.newest_ms {
@@ -593,6 +686,8 @@ impl SampleBounds {
 /// Why a sample is rejected; rendered only when listed.
 enum Problem {
     Value(f64),
+    /// A value a gauge SLI cannot observe.
+    Observed(f64),
     TooOld(i64, i64),
     InFuture(i64, jiff::Timestamp, i64),
 }
@@ -607,6 +702,10 @@ impl std::fmt::Display for Problem {
             Problem::Value(v) => write!(
                 f,
                 "sample value {v} is not a counter value; expected a finite number >= 0"
+            ),
+            Problem::Observed(v) => write!(
+                f,
+                "sample value {v} cannot be observed by a gauge sli; expected a finite number >= 0"
             ),
             Problem::TooOld(ts, oldest) => write!(
                 f,

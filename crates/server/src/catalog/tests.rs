@@ -133,3 +133,38 @@ fn strictest_bound_picks_the_tightest_on_the_first_side() {
     check(&[(Gt, 5.0), (Lte, 1.0)], Some((Gt, 5.0)));
     check(&[(Lte, f64::NAN), (Lte, 300.0)], Some((Lte, 300.0)));
 }
+
+#[test]
+fn a_threshold_sli_with_a_series_selector_plans_a_gauge() {
+    let text = format!(
+        "{SERVICE}---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {{name: queue-depth}}
+spec:
+  thresholdMetric:
+    metricSource:
+      type: lodestar
+      spec: {{metric: 'queue_depth{{job=\"checkout\"}}', aggregate: max, segments: [region], maxSegments: 7}}
+"
+    );
+    let loaded = spec::load_sources(&[("specs.yaml".to_owned(), text)], spec::Mode::Strict);
+    let set = loaded.set.expect("the spec loads");
+    let sli = set
+        .slis
+        .iter()
+        .find(|s| s.metadata.name == "queue-depth")
+        .unwrap();
+    assert_eq!(
+        plan_for(sli),
+        Ok(SliPlan {
+            name: "queue-depth".to_owned(),
+            kind: PlanKind::Gauge {
+                metric: r#"queue_depth{job="checkout"}"#.to_owned()
+            },
+            segments: vec!["region".to_owned()],
+            max_segment_values: 7,
+            exemplar_threshold: None,
+        })
+    );
+}

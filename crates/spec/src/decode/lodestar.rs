@@ -1,9 +1,10 @@
 //! The `spec` of a `type: lodestar` metric source: which of Lodestar's own
-//! events an SLI counts (`filter`, a CEL expression) or which remote-write
-//! counters it sums (`metric`, a Prometheus series selector; ratio SLIs
-//! only) and, for threshold SLIs, which field is measured and how it is
+//! events an SLI counts (`filter`, a CEL expression) or which metric series
+//! it reads (`metric`, a Prometheus series selector: counters summed by
+//! ratio SLIs, sampled values observed by threshold SLIs) and, for
+//! threshold SLIs, which event field is measured and how values are
 //! summarised; plus the segment dimensions the SLI is broken down by
-//! (attribute keys for events, label names for counters).
+//! (attribute keys for events, label names for series).
 //!
 //! Neither the CEL expression nor the selector is parsed here (the ingest
 //! crate compiles both); only their text and location are kept. Unlike
@@ -36,7 +37,7 @@ pub(crate) fn lodestar_query(
             doc.error(
                 m.key_pos,
                 &f.child("metric"),
-                "filter and metric are mutually exclusive; give filter (a CEL expression over events) or metric (a Prometheus series selector of remote-write counters)",
+                "filter and metric are mutually exclusive; give filter (a CEL expression over events) or metric (a Prometheus series selector of metric series)",
             );
             None
         }
@@ -44,7 +45,7 @@ pub(crate) fn lodestar_query(
             f.missing(
                 doc,
                 "filter",
-                "property is required; expected filter (a CEL expression over events) or, on ratio metrics, metric (a Prometheus series selector of remote-write counters)",
+                "property is required; expected filter (a CEL expression over events) or metric (a Prometheus series selector of metric series)",
             );
             None
         }
@@ -52,14 +53,6 @@ pub(crate) fn lodestar_query(
             let p = f.child("filter");
             doc.non_empty_string(&e.value, &p)
                 .map(|s| (s, None, doc.loc(e.value.pos, &p)))
-        }
-        (None, Some(e)) if role == Role::Threshold => {
-            doc.error(
-                e.key_pos,
-                &f.child("metric"),
-                "property is only valid on ratio metrics (a series selector names counters); threshold metrics select events with filter",
-            );
-            None
         }
         (None, Some(e)) => {
             let p = f.child("metric");
@@ -85,6 +78,14 @@ pub(crate) fn lodestar_query(
         false
     };
     let field = match f.get("field") {
+        Some(e) if metric_e.is_some() && role == Role::Threshold => {
+            doc.error(
+                e.key_pos,
+                &f.child("field"),
+                "property is only valid with filter; a metric source measures the sample values of the series it selects",
+            );
+            None
+        }
         Some(e) if threshold_only(doc, &f, e, "field") => {
             attribute_key(doc, &e.value, &f.child("field"))
         }

@@ -887,3 +887,5 @@ mod points {
         );
     }
 }
+
+mod gauges;

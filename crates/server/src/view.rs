@@ -127,11 +127,18 @@ fn evaluate_objective(
     history: usize,
     session: &PromSession,
 ) -> Result<(slo::Evaluation, Vec<(slo::Minute, f64)>), String> {
+    // Stored data is read in one shared pass; an engine is asked per
+    // point, which keeps its range queries small.
+    let stored = matches!(o.source, Source::Events { .. });
     with_objective_data(entry, o, store, session, correction_span(def, at), |data| {
-        (
-            slo::evaluate(def, data, at),
-            slo::budget_history(def, data, at, history),
-        )
+        if stored {
+            slo::evaluate_with_history(def, data, at, history)
+        } else {
+            (
+                slo::evaluate(def, data, at),
+                slo::budget_history(def, data, at, history),
+            )
+        }
     })
 }
 
@@ -476,7 +483,10 @@ pub fn series_document(
                 store,
                 &session,
                 correction_span(def, at),
-                |data| objective_series(def, data, at, from, to, step),
+                |data| {
+                    let stored = matches!(o.source, Source::Events { .. });
+                    objective_series(def, data, stored, at, from, to, step)
+                },
             );
             match outcome {
                 Ok(v) => merge(&mut doc, v),
@@ -509,6 +519,7 @@ fn minutes_label(m: i64) -> String {
 fn objective_series(
     def: &slo::ObjectiveDef,
     data: &dyn slo::BucketSource,
+    stored: bool,
     at: Timestamp,
     from: slo::Minute,
     to: slo::Minute,
@@ -533,7 +544,9 @@ fn objective_series(
     // One pass over the data serves every point of every line (each point
     // would otherwise walk its window).
     let longest = longs.iter().copied().max().unwrap_or(0);
-    let shared = slo::SliceTallies::pays_off(def)
+    // Stored data only: an engine is asked per point, keeping its range
+    // queries small.
+    let shared = (stored && slo::SliceTallies::pays_off(def))
         .then(|| slo::SliceTallies::new(def, data, from - longest, to));
     let burn: serde_json::Map<String, Value> = longs
         .iter()

@@ -187,7 +187,51 @@ pub fn evaluate(def: &ObjectiveDef, data: &dyn BucketSource, at: Timestamp) -> E
         *s = to - w;
     }
     let tallies = trailing_tallies(def, data, to, anchor, &starts);
+    assemble(def, (from, to), window_minutes, &tallies)
+}
 
+/// `evaluate(def, data, at)` and `budget_history(def, data, at, points)`
+/// together, from one pass over the data where that pays off (timeslice
+/// and threshold objectives, see [`SliceTallies::pays_off`]): the figures
+/// the API serves for an SLO with its sparkline.
+pub fn evaluate_with_history(
+    def: &ObjectiveDef,
+    data: &dyn BucketSource,
+    at: Timestamp,
+    points: usize,
+) -> (Evaluation, Vec<(Minute, f64)>) {
+    if points == 0 || !SliceTallies::pays_off(def) {
+        return (
+            evaluate(def, data, at),
+            budget_history(def, data, at, points),
+        );
+    }
+    let (from, to) = window_bounds(&def.window, at);
+    let windows = history_windows(def, at, points);
+    let lo = windows.iter().map(|w| w.1).min().unwrap_or(from).min(from);
+    let hi = windows.iter().map(|w| w.2).max().unwrap_or(to).max(to);
+    let st = SliceTallies::new(def, data, lo, hi);
+    let mut tallies = [Tally::default(); STANDARD_BURN_WINDOWS.len() + 1];
+    tallies[0] = st.tally(from, to);
+    for (t, (_, w)) in tallies[1..].iter_mut().zip(STANDARD_BURN_WINDOWS) {
+        *t = st.tally(to - w, to);
+    }
+    let eval = assemble(def, (from, to), period_minutes(&def.window, at), &tallies);
+    let history = windows
+        .into_iter()
+        .map(|(m, wf, wt)| (m, ErrorBudget::new(def.target, &st.tally(wf, wt)).remaining))
+        .collect();
+    (eval, history)
+}
+
+/// The evaluation of window `[from, to)` from its tallies: the window's
+/// first, then one per `STANDARD_BURN_WINDOWS`.
+fn assemble(
+    def: &ObjectiveDef,
+    (from, to): (Minute, Minute),
+    window_minutes: i64,
+    tallies: &[Tally],
+) -> Evaluation {
     let window = tallies[0];
     let budget = ErrorBudget::new(def.target, &window);
     let burn_rates: Vec<BurnRate> = STANDARD_BURN_WINDOWS
@@ -248,6 +292,36 @@ pub fn burn_rate_over(
     burn_rate_of(def.target, &t)
 }
 
+/// The history points of `budget_history`: each point's minute and the
+/// window `[from, to)` as it stood then.
+fn history_windows(
+    def: &ObjectiveDef,
+    at: Timestamp,
+    points: usize,
+) -> Vec<(Minute, Minute, Minute)> {
+    let end = minute_of(at);
+    let (from, to) = window_bounds(&def.window, at);
+    // Rolling: the first point sits one window back; calendar: at the
+    // period's first minute.
+    let span = match def.window {
+        crate::definition::Window::Rolling { .. } => to - from,
+        crate::definition::Window::Calendar { .. } => end - from,
+    };
+    (0..points)
+        .map(|i| {
+            let back = if points == 1 {
+                0
+            } else {
+                span * (points - 1 - i) as i64 / (points - 1) as i64
+            };
+            let m = end - back;
+            let t = if back == 0 { at } else { minute_start(m) };
+            let (wf, wt) = window_bounds(&def.window, t);
+            (m, wf, wt)
+        })
+        .collect()
+}
+
 /// Remaining budget fraction (`ErrorBudget::remaining`) as the window looked
 /// at `points` evenly spaced instants ending at `at`, for sparklines and
 /// burn-down charts. The instants span the window: `W` minutes back for a
@@ -261,41 +335,10 @@ pub fn budget_history(
     if points == 0 {
         return Vec::new();
     }
-    let end = minute_of(at);
-    let (from, to) = window_bounds(&def.window, at);
-    // Rolling: the first point sits one window back; calendar: at the
-    // period's first minute.
-    let span = match def.window {
-        crate::definition::Window::Rolling { .. } => to - from,
-        crate::definition::Window::Calendar { .. } => end - from,
-    };
-    let windows: Vec<(Minute, Minute, Minute)> = (0..points)
-        .map(|i| {
-            let back = if points == 1 {
-                0
-            } else {
-                span * (points - 1 - i) as i64 / (points - 1) as i64
-            };
-            let m = end - back;
-            let t = if back == 0 { at } else { minute_start(m) };
-            let (wf, wt) = window_bounds(&def.window, t);
-            (m, wf, wt)
-        })
-        .collect();
-    // One pass over the data for all points where the alignment allows it
-    // (each point would otherwise walk a whole window).
-    let shared = SliceTallies::pays_off(def).then(|| {
-        let lo = windows.iter().map(|w| w.1).min().unwrap_or(from);
-        let hi = windows.iter().map(|w| w.2).max().unwrap_or(to);
-        SliceTallies::new(def, data, lo, hi)
-    });
-    windows
+    history_windows(def, at, points)
         .into_iter()
         .map(|(m, wf, wt)| {
-            let tl = match &shared {
-                Some(st) => st.tally(wf, wt),
-                None => tally(def, data, wf, wt, slice_anchor(&def.window, wf)),
-            };
+            let tl = tally(def, data, wf, wt, slice_anchor(&def.window, wf));
             (m, ErrorBudget::new(def.target, &tl).remaining)
         })
         .collect()

@@ -90,7 +90,7 @@ pub use definition::{
 };
 pub use evaluation::{
     BurnRate, ErrorBudget, Evaluation, STANDARD_BURN_WINDOWS, Status, budget_history,
-    burn_rate_over, evaluate, sli_series,
+    burn_rate_over, evaluate, evaluate_with_history, sli_series,
 };
 pub use sketch::Sketch;
 pub use sliced::SliceTallies;

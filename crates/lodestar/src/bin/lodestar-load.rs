@@ -7,6 +7,9 @@
 #[path = "common/proc_usage.rs"]
 mod proc_usage;
 use proc_usage::proc_usage;
+#[path = "common/web_shop.rs"]
+mod web_shop;
+use web_shop::{REGIONS, ROUTES, SplitMix, TIERS, VERSIONS};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,40 +44,6 @@ struct Args {
     #[arg(long, env = "LODESTAR_TOKEN")]
     token: Option<String>,
 }
-
-/// A small deterministic generator, so runs are comparable.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-const ROUTES: [&str; 10] = [
-    "/",
-    "/product/{id}",
-    "/search",
-    "/cart",
-    "/cart/items",
-    "/checkout",
-    "/pay",
-    "/account",
-    "/orders",
-    "/recommendations",
-];
-const REGIONS: [&str; 3] = ["eu-west", "us-east", "ap-south"];
-const VERSIONS: [&str; 2] = ["v1.41.0", "v1.42.0"];
-const TIERS: [&str; 3] = ["free", "pro", "enterprise"];
 
 /// One body of `n` events with timestamps in the `spread_ms` before `now_ms`.
 fn body(rng: &mut SplitMix, n: usize, now_ms: i64, spread_ms: i64) -> Vec<u8> {

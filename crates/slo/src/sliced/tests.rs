@@ -103,6 +103,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The shared pass gives the figures `evaluate` and `budget_history`
+    /// give one by one.
+    #[test]
+    fn evaluation_with_history_equals_the_separate_reads(
+        entries in prop::collection::vec((0i64..1300, 0u8..20, 1u8..20, 50u16..500), 0..150),
+        at in 600i64..1300,
+    ) {
+        let d = data(&entries);
+        let at = crate::window::minute_start(M0 + at) + jiff::SignedDuration::from_secs(20);
+        for def in defs() {
+            let (e, h) = crate::evaluate_with_history(&def, &d, at, 12);
+            let e0 = crate::evaluate(&def, &d, at);
+            let h0 = crate::budget_history(&def, &d, at, 12);
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+            prop_assert!(close(e.good, e0.good) && close(e.total, e0.total), "{:?}: {e:?} vs {e0:?}", def.method);
+            prop_assert_eq!(e.status, e0.status);
+            prop_assert_eq!(e.burn_rates.len(), e0.burn_rates.len());
+            for (a, b) in e.burn_rates.iter().zip(&e0.burn_rates) {
+                prop_assert!(match (a.value, b.value) { (Some(x), Some(y)) => close(x, y), (x, y) => x == y }, "{:?} {a:?} vs {b:?}", def.method);
+            }
+            prop_assert_eq!(h.len(), h0.len());
+            for (a, b) in h.iter().zip(&h0) {
+                prop_assert!(a.0 == b.0 && close(a.1, b.1), "{:?} {a:?} vs {b:?}", def.method);
+            }
+        }
+    }
+}
+
 #[test]
 fn calendar_timeslices_are_not_supported_but_occurrences_are() {
     let cal = Window::Calendar {

@@ -191,8 +191,9 @@ pub fn evaluate(def: &ObjectiveDef, data: &dyn BucketSource, at: Timestamp) -> E
 }
 
 /// `evaluate(def, data, at)` and `budget_history(def, data, at, points)`
-/// together, from one pass over the data where that pays off (timeslice
-/// and threshold objectives, see [`SliceTallies::pays_off`]): the figures
+/// together, the history points from one pass over the data where that
+/// pays off (timeslice and threshold objectives, see
+/// [`SliceTallies::pays_off`]): the figures
 /// the API serves for an SLO with its sparkline.
 pub fn evaluate_with_history(
     def: &ObjectiveDef,
@@ -211,12 +212,11 @@ pub fn evaluate_with_history(
     let lo = windows.iter().map(|w| w.1).min().unwrap_or(from).min(from);
     let hi = windows.iter().map(|w| w.2).max().unwrap_or(to).max(to);
     let st = SliceTallies::new(def, data, lo, hi);
-    let mut tallies = [Tally::default(); STANDARD_BURN_WINDOWS.len() + 1];
-    tallies[0] = st.tally(from, to);
-    for (t, (_, w)) in tallies[1..].iter_mut().zip(STANDARD_BURN_WINDOWS) {
-        *t = st.tally(to - w, to);
-    }
-    let eval = assemble(def, (from, to), period_minutes(&def.window, at), &tallies);
+    // The evaluation itself is the direct walk, so its figures are
+    // bit-identical to `evaluate`'s whatever else is asked (running totals
+    // of summed ratios differ in the last place); the history points,
+    // which no other read reports, come from the shared pass.
+    let eval = evaluate(def, data, at);
     let history = windows
         .into_iter()
         .map(|(m, wf, wt)| (m, ErrorBudget::new(def.target, &st.tally(wf, wt)).remaining))

@@ -212,11 +212,22 @@ pub fn evaluate_with_history(
     let lo = windows.iter().map(|w| w.1).min().unwrap_or(from).min(from);
     let hi = windows.iter().map(|w| w.2).max().unwrap_or(to).max(to);
     let st = SliceTallies::new(def, data, lo, hi);
-    // The evaluation itself is the direct walk, so its figures are
-    // bit-identical to `evaluate`'s whatever else is asked (running totals
-    // of summed ratios differ in the last place); the history points,
-    // which no other read reports, come from the shared pass.
-    let eval = evaluate(def, data, at);
+    // The evaluation must be bit-identical to `evaluate`'s, since other
+    // reads report it too. Timeslices count whole slices, which running
+    // totals add exactly, so it comes from the shared pass; summed ratios
+    // and fractional weights could differ in the last place, so the other
+    // methods walk directly. The history points, which no other read
+    // reports, always come from the shared pass.
+    let eval = if matches!(def.method, Method::Timeslices { .. }) {
+        let mut tallies = [Tally::default(); STANDARD_BURN_WINDOWS.len() + 1];
+        tallies[0] = st.tally(from, to);
+        for (t, (_, w)) in tallies[1..].iter_mut().zip(STANDARD_BURN_WINDOWS) {
+            *t = st.tally(to - w, to);
+        }
+        assemble(def, (from, to), period_minutes(&def.window, at), &tallies)
+    } else {
+        evaluate(def, data, at)
+    };
     let history = windows
         .into_iter()
         .map(|(m, wf, wt)| (m, ErrorBudget::new(def.target, &st.tally(wf, wt)).remaining))

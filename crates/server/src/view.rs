@@ -310,6 +310,20 @@ fn slo_value_in(
 /// [`objective_document`]).
 pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Value {
     let session = PromSession::default();
+    // An SLO in several steps or journeys is evaluated once.
+    let mut memo: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    journeys_with(catalog, at, &mut |e| {
+        memo.entry(e.spec.metadata.name.clone())
+            .or_insert_with(|| slo_value_in(e, store, at, 0, &session))
+            .clone()
+    })
+}
+
+fn journeys_with(
+    catalog: &Catalog,
+    at: Timestamp,
+    slo_value: &mut dyn FnMut(&SloEntry) -> Value,
+) -> Value {
     let journeys: Vec<Value> = catalog
         .specs
         .journeys
@@ -324,7 +338,7 @@ pub fn journeys_document(catalog: &Catalog, store: &Store, at: Timestamp) -> Val
                         .iter()
                         .filter_map(|n| catalog.slo(n))
                         .map(|e| {
-                            let v = slo_value_in(e, store, at, 0, &session);
+                            let v = slo_value(e);
                             json!({ "name": v["name"], "status": v["status"], "objectives": v["objectives"] })
                         })
                         .collect();
